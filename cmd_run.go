@@ -1,0 +1,268 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/tracebatch/tracebatch/audit"
+	"github.com/tracebatch/tracebatch/llm"
+	"github.com/tracebatch/tracebatch/prompts"
+	"github.com/tracebatch/tracebatch/report"
+	"github.com/tracebatch/tracebatch/runner"
+)
+
+func runCommand() *cli.Command {
+	flags := []cli.Flag{
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "write the report to `FILE` (- for stdout)"},
+		&cli.IntFlag{Name: "concurrency", Aliases: []string{"j"}, Value: 8, Usage: "items in flight at once"},
+		&cli.StringSliceFlag{Name: flagModel, Value: cli.NewStringSlice("gpt-4o-mini"), Usage: "model to ask (an item's own model wins)"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "print the audit event and chat request of every item as JSONL; send nothing, need no keys"},
+		&cli.BoolFlag{Name: "audit-responses", Usage: "record every answer in the audit log too"},
+		&cli.StringFlag{Name: "audit-schema", Value: "ai", Usage: "event shape: ai (the AI Audit Log Schema) or standard"},
+		&cli.StringFlag{Name: "audit-context", Value: "full", Usage: "record contexts in full, or as sha256 and length"},
+		&cli.IntFlag{Name: "audit-batch-size", Value: audit.MaxBatch, Usage: "most events per audit call (1 to 1000)"},
+		&cli.IntFlag{Name: "audit-concurrency", Value: 4, Usage: "audit calls in flight at once"},
+		&cli.DurationFlag{Name: "audit-linger", Value: 10 * time.Millisecond, Usage: "how long an audit call waits for more events"},
+		&cli.DurationFlag{Name: "grace", Value: 30 * time.Second, Usage: "after Ctrl-C, how long the items in flight may take to finish"},
+	}
+	flags = append(flags, auditFlags()...)
+	flags = append(flags, modelFlags()...)
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "audit and ask every prompt of the suites; check the answers; write the report",
+		ArgsUsage: "SUITE...",
+		Description: "SUITE is a YAML suite (.yaml, .yml) or a JSONL file (.jsonl, .ndjson); - reads JSONL\n" +
+			"from stdin. Every suite is validated before anything is sent.",
+		Flags:        flags,
+		OnUsageError: onUsageError,
+		Action:       runAction,
+	}
+}
+
+func runAction(c *cli.Context) error {
+	paths := c.Args().Slice()
+	if len(paths) == 0 {
+		return usagef("run needs at least one suite: tracebatch run SUITE...")
+	}
+	j := c.Int("concurrency")
+	if j < 1 {
+		return usagef("--concurrency must be at least 1")
+	}
+	size := c.Int("audit-batch-size")
+	if size < 1 || size > audit.MaxBatch {
+		return usagef("--audit-batch-size must be between 1 and %d (Pangea's limit)", audit.MaxBatch)
+	}
+	format, err := eventFormat(c)
+	if err != nil {
+		return err
+	}
+	if err := validateSuites(c.App.ErrWriter, paths); err != nil {
+		return err
+	}
+	suites, err := openSuites(paths, c.App.Reader)
+	if err != nil {
+		return err
+	}
+	defer closeSuites(suites)
+	models := c.StringSlice(flagModel)
+	if c.Bool("dry-run") {
+		return dryRun(c.App.Writer, suites, models, format)
+	}
+
+	acfg, err := auditConfig(c, c.Int("audit-concurrency"))
+	if err != nil {
+		return err
+	}
+	mcfg, err := modelConfig(c, j)
+	if err != nil {
+		return err
+	}
+	ac, err := newAudit(acfg)
+	if err != nil {
+		return err
+	}
+	mc, err := newModel(mcfg)
+	if err != nil {
+		return err
+	}
+	out, err := report.Create(c.String("output"))
+	if err != nil {
+		return usageError{err}
+	}
+	batcher := audit.NewBatcher(ac, audit.BatcherConfig{Size: size, Linger: c.Duration("audit-linger"), Concurrency: acfg.Concurrency})
+
+	w := &runner.Work{
+		Suites:         suites,
+		Models:         models,
+		Concurrency:    j,
+		Audit:          batcher,
+		Model:          mc,
+		Format:         format,
+		AuditResponses: c.Bool("audit-responses"),
+		Report:         out,
+	}
+	start := time.Now()
+	runErr := runWithSignals(c.Context, c.App.ErrWriter, w, c.Duration("grace"))
+	batcher.Close()
+	if err := out.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	s := w.Summary()
+	s.WriteLine(c.App.ErrWriter, time.Since(start), out.Path())
+	switch {
+	case runErr != nil:
+		return runErr
+	case s.Error > 0:
+		return errIncomplete
+	case s.Fail > 0:
+		return errChecksFailed
+	}
+	return nil
+}
+
+// runWithSignals runs w; the first SIGINT or SIGTERM stops handing out items
+// and lets those in flight finish within grace; a second one, or the end of
+// grace, abandons them.
+func runWithSignals(ctx context.Context, stderr io.Writer, w *runner.Work, grace time.Duration) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-sig:
+		case <-finished:
+			return
+		}
+		fmt.Fprintf(stderr, "tracebatch: interrupted; finishing the items in flight (up to %v; interrupt again to abandon them)\n", grace)
+		w.Stop()
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-sig:
+		case <-t.C:
+		case <-finished:
+			return
+		}
+		cancel()
+	}()
+	err := w.Run(ctx)
+	if errors.Is(err, context.Canceled) {
+		return runner.ErrInterrupted
+	}
+	return err
+}
+
+// eventFormat reads the audit event flags.
+func eventFormat(c *cli.Context) (audit.Format, error) {
+	schema, err := audit.ParseSchema(c.String("audit-schema"))
+	if err != nil {
+		return audit.Format{}, usageError{err}
+	}
+	mode, err := audit.ParseContextMode(c.String("audit-context"))
+	if err != nil {
+		return audit.Format{}, usageError{err}
+	}
+	return audit.Format{Schema: schema, Context: mode}, nil
+}
+
+// validateSuites checks every suite read from a file before anything is
+// sent, printing every problem; stdin is checked as it streams.
+func validateSuites(stderr io.Writer, paths []string) error {
+	var all prompts.Problems
+	for _, p := range paths {
+		if p == "-" {
+			continue
+		}
+		_, ps, err := prompts.Validate(p)
+		if err != nil {
+			return usageError{err}
+		}
+		all = append(all, ps...)
+	}
+	if len(all) > 0 {
+		return all
+	}
+	return nil
+}
+
+// openSuites opens the suites in order; "-" reads JSONL from stdin.
+func openSuites(paths []string, stdin io.Reader) ([]*prompts.Suite, error) {
+	var suites []*prompts.Suite
+	for _, p := range paths {
+		var s *prompts.Suite
+		var err error
+		if p == "-" {
+			s, err = prompts.OpenReader("-", stdin, prompts.JSONL)
+		} else {
+			s, err = prompts.Open(p)
+		}
+		if err != nil {
+			closeSuites(suites)
+			return nil, usageError{err}
+		}
+		suites = append(suites, s)
+	}
+	return suites, nil
+}
+
+func closeSuites(suites []*prompts.Suite) {
+	for _, s := range suites {
+		s.Close()
+	}
+}
+
+// dryRunLine is what --dry-run prints for one (item, model): the event
+// that would be recorded first, and the chat request that would follow.
+type dryRunLine struct {
+	ID          string         `json:"id"`
+	Suite       string         `json:"suite"`
+	Model       string         `json:"model"`
+	AuditEvent  audit.Event    `json:"audit_event"`
+	ChatRequest map[string]any `json:"chat_request"`
+}
+
+// dryRun prints what a run would send, one JSON object per (item, model).
+func dryRun(stdout io.Writer, suites []*prompts.Suite, models []string, format audit.Format) error {
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	for _, s := range suites {
+		for {
+			it, err := s.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return &runner.InputError{Err: err}
+			}
+			ms := models
+			if it.Model != "" {
+				ms = []string{it.Model}
+			}
+			for _, m := range ms {
+				ev, err := format.Input(it.Context, it.Prompt, audit.Meta{Model: m})
+				if err != nil {
+					return &runner.InputError{Err: fmt.Errorf("%s: %w", it.Pos, err)}
+				}
+				req := llm.Request{Model: m, System: it.System, Prompt: it.Prompt, Params: it.Params}
+				line := dryRunLine{ID: it.ID, Suite: it.Suite, Model: m, AuditEvent: ev, ChatRequest: req.Body()}
+				if err := enc.Encode(line); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
