@@ -29,11 +29,11 @@ const (
 	envOpenAIBaseURL = "OPENAI_BASE_URL"
 )
 
-// auditFlags reach Secure Audit Log. The token's help never shows its value:
-// a secret flag's default text is the variable's name.
+// auditFlags reach Secure Audit Log. Help shows a secret flag's variable,
+// never its value (a test holds urfave/cli to that).
 func auditFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: flagAuditToken, EnvVars: []string{envAuditToken}, DefaultText: "$" + envAuditToken,
+		&cli.StringFlag{Name: flagAuditToken, EnvVars: []string{envAuditToken},
 			Usage: "Pangea Secure Audit Log API token"},
 		&cli.StringFlag{Name: flagAuditConfigID, EnvVars: []string{envAuditConfigID},
 			Usage: "Pangea Secure Audit Log configuration ID"},
@@ -47,7 +47,7 @@ func auditFlags() []cli.Flag {
 // modelFlags reach the model.
 func modelFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: flagOpenAIKey, EnvVars: []string{envOpenAIKey}, DefaultText: "$" + envOpenAIKey,
+		&cli.StringFlag{Name: flagOpenAIKey, EnvVars: []string{envOpenAIKey},
 			Usage: "OpenAI API key"},
 		&cli.StringFlag{Name: flagOpenAIBaseURL, EnvVars: []string{envOpenAIBaseURL}, DefaultText: llm.DefaultBaseURL,
 			Usage: "base URL of any OpenAI-compatible API (vLLM, Ollama, LM Studio, a gateway)"},

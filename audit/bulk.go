@@ -64,7 +64,7 @@ func (e *RejectedError) Error() string {
 
 // ErrNoReceipt is the error of an event that Pangea's answer did not cover:
 // the answer listed fewer results than events sent. No receipt is made up.
-var ErrNoReceipt = errors.New("Pangea's answer has no result for this event")
+var ErrNoReceipt = errors.New("the answer from Pangea has no result for this event")
 
 // LogBulk records events with /v2/log, at most MaxBatch per call, and returns
 // one outcome per event, in order. An event gets a receipt only if Pangea's
@@ -154,7 +154,7 @@ func (c *Client) send(ctx context.Context, path string, events []Event, idx []in
 	}
 	var result sdk.LogBulkResult
 	if err := json.Unmarshal(res.Result, &result); err != nil {
-		err = fmt.Errorf("Pangea's answer (request_id %s) has unreadable results: %w", res.RequestID, err)
+		err = fmt.Errorf("the answer from Pangea (request_id %s) has unreadable results: %w", res.RequestID, err)
 		for _, i := range idx {
 			out[i].Err = err
 		}
@@ -168,7 +168,7 @@ func (c *Client) send(ctx context.Context, path string, events []Event, idx []in
 		}
 		r := &result.Results[n]
 		if !validHash(r.Hash) {
-			out[i].Err = fmt.Errorf("Pangea's answer (request_id %s) has no valid hash for this event (got %q)", res.RequestID, truncate(r.Hash, 80))
+			out[i].Err = fmt.Errorf("the answer from Pangea (request_id %s) has no valid hash for this event (got %q)", res.RequestID, truncate(r.Hash, 80))
 			continue
 		}
 		out[i].Receipt = Receipt{Hash: r.Hash, RequestID: res.RequestID}

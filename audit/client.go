@@ -290,7 +290,7 @@ func (c *Client) exchange(ctx context.Context, method, path string, body []byte)
 // SDK keeps them in one unguarded map).
 func (c *Client) poll(ctx context.Context, requestID string) (*response, error) {
 	if requestID == "" {
-		return nil, errors.New("Pangea accepted the request without a request_id to follow")
+		return nil, errors.New("the request was accepted without a request_id to follow")
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.PollTimeout)
 	defer cancel()
