@@ -25,12 +25,19 @@ const (
 // Record is one report line: what was asked, what came back, how it was
 // audited and judged.
 type Record struct {
+	// Index is the line's position in the whole run (0-based), counting
+	// every (item, model, repeat) of every suite given, before any filter
+	// or shard: shard reports merge back by it.
+	Index int `json:"index"`
 	// ID is the item's id within its suite.
 	ID string `json:"id"`
 	// Suite is the suite's name.
 	Suite string `json:"suite"`
 	// Model is the model the prompt went to.
 	Model string `json:"model,omitempty"`
+	// Repeat numbers the runs of an item from 1 when --repeat asks for
+	// more than one; 0 otherwise.
+	Repeat int `json:"repeat,omitempty"`
 	// Prompt is the user message as sent.
 	Prompt string `json:"prompt"`
 	// ContextSHA256 identifies the context that was sent (hex); empty when

@@ -244,6 +244,7 @@ func (w *Work) write(ctx context.Context, done <-chan *job, window <-chan struct
 func (w *Work) do(ctx context.Context, j *job) {
 	it := j.item
 	r := &report.Record{
+		Index:         j.seq,
 		ID:            it.ID,
 		Suite:         it.Suite,
 		Model:         j.model,
