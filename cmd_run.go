@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -33,6 +34,7 @@ func runCommand() *cli.Command {
 		&cli.IntFlag{Name: "audit-concurrency", Value: 4, Usage: "audit calls in flight at once"},
 		&cli.DurationFlag{Name: "audit-linger", Value: 10 * time.Millisecond, Usage: "how long an audit call waits for more events"},
 		&cli.DurationFlag{Name: "grace", Value: 30 * time.Second, Usage: "after Ctrl-C, how long the items in flight may take to finish"},
+		&cli.BoolFlag{Name: "resume", Usage: "finish an interrupted or crashed run of -o FILE: keep its finished lines, reuse its audit receipts, run the rest"},
 	}
 	flags = append(flags, auditFlags()...)
 	flags = append(flags, modelFlags()...)
@@ -94,9 +96,9 @@ func runAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := report.Create(c.String("output"))
+	out, err := openOutput(c)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	batcher := audit.NewBatcher(ac, audit.BatcherConfig{Size: size, Linger: c.Duration("audit-linger"), Concurrency: acfg.Concurrency})
 
@@ -108,25 +110,118 @@ func runAction(c *cli.Context) error {
 		Model:          mc,
 		Format:         format,
 		AuditResponses: c.Bool("audit-responses"),
-		Report:         out,
+		Report:         out.report,
+	}
+	if out.Output != nil {
+		w.Journal, w.Earlier = out.Journal, out.Earlier
 	}
 	start := time.Now()
 	runErr := runWithSignals(c.Context, c.App.ErrWriter, w, c.Duration("grace"))
 	batcher.Close()
-	if err := out.Close(); err != nil && runErr == nil {
+	s := w.Summary()
+	kept := runErr == nil || errors.Is(runErr, runner.ErrInterrupted)
+	if err := out.finish(kept, runErr == nil && s.Error == 0); err != nil && runErr == nil {
 		runErr = err
 	}
-	s := w.Summary()
-	s.WriteLine(c.App.ErrWriter, time.Since(start), out.Path())
+	s.WriteLine(c.App.ErrWriter, time.Since(start), out.path)
 	switch {
+	case errors.Is(runErr, runner.ErrInterrupted), errors.Is(runErr, context.Canceled):
+		if out.Output != nil {
+			fmt.Fprintf(c.App.ErrWriter, "tracebatch: to finish this run: %s\n", resumeCommand(c))
+		}
+		return runner.ErrInterrupted
 	case runErr != nil:
 		return runErr
 	case s.Error > 0:
+		if out.Output != nil {
+			fmt.Fprintf(c.App.ErrWriter, "tracebatch: to retry the items that ended in error: %s\n", resumeCommand(c))
+		}
 		return errIncomplete
 	case s.Fail > 0:
 		return errChecksFailed
 	}
 	return nil
+}
+
+// output is the report of a run: a file with its journal (resumable), or
+// stdout.
+type output struct {
+	*runner.Output
+	report *report.Writer
+	path   string
+}
+
+func openOutput(c *cli.Context) (*output, error) {
+	path := c.String("output")
+	if path == "" || path == "-" {
+		if c.Bool("resume") {
+			return nil, usagef("--resume needs the report in a file: -o FILE")
+		}
+		w, _ := report.Create("-")
+		return &output{report: w, path: "-"}, nil
+	}
+	if !c.Bool("resume") {
+		if _, err := os.Stat(runner.JournalPath(path)); err == nil {
+			fmt.Fprintf(c.App.ErrWriter, "tracebatch: %s holds an unfinished run; starting it over (to finish it instead, add --resume)\n", path)
+		}
+	}
+	o, err := runner.CreateOutput(path, c.Bool("resume"))
+	if err != nil {
+		return nil, usageError{err}
+	}
+	if e := o.Earlier; e != nil {
+		msg := fmt.Sprintf("resuming %s: %d lines kept, %d to retry", path, e.Kept, e.Errors)
+		if e.Repaired {
+			msg += "; a partial last line was dropped"
+		}
+		fmt.Fprintf(c.App.ErrWriter, "tracebatch: %s\n", msg)
+	}
+	return &output{Output: o, report: o.Report, path: path}, nil
+}
+
+func (o *output) finish(kept, done bool) error {
+	if o.Output == nil {
+		return o.report.Close()
+	}
+	return o.Output.Finish(kept, done)
+}
+
+// resumeCommand is the command line that finishes this run. Secrets given
+// as flags are left out (and the user told to give them again): the line is
+// printed.
+func resumeCommand(c *cli.Context) string {
+	args, _ := c.App.Metadata["args"].([]string)
+	parts := []string{"tracebatch"}
+	resume, dropped := false, false
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && (name == flagAuditToken || name == flagOpenAIKey) {
+			dropped = true
+			if !hasValue {
+				i++ // the value is the next argument
+			}
+			continue
+		}
+		resume = resume || a == "--resume"
+		parts = append(parts, shellQuote(a))
+	}
+	if !resume && len(parts) > 1 {
+		parts = append(parts[:2], append([]string{"--resume"}, parts[2:]...)...)
+	}
+	cmd := strings.Join(parts, " ")
+	if dropped {
+		cmd += "  (with your --" + flagAuditToken + " / --" + flagOpenAIKey + " again, or set them in the environment)"
+	}
+	return cmd
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@,+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
 }
 
 // runWithSignals runs w; the first SIGINT or SIGTERM stops handing out items
@@ -158,11 +253,7 @@ func runWithSignals(ctx context.Context, stderr io.Writer, w *runner.Work, grace
 		}
 		cancel()
 	}()
-	err := w.Run(ctx)
-	if errors.Is(err, context.Canceled) {
-		return runner.ErrInterrupted
-	}
-	return err
+	return w.Run(ctx)
 }
 
 // eventFormat reads the audit event flags.

@@ -62,6 +62,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	app := newApp(stdin, stdout, stderr)
+	app.Metadata = map[string]any{"args": args}
 	err := app.RunContext(context.Background(), args)
 	var problems prompts.Problems
 	var input *runner.InputError

@@ -244,6 +244,12 @@ func TestNoSecretsInHelpErrorsOrReport(t *testing.T) {
 	all = append(all, x.run("", "run", "--pangea-domain", "http://pangea.example.com", suite))
 	all = append(all, x.run("", "run", "--openai-base-url", "http://llm.example.com/v1", suite))
 	all = append(all, x.run("", "run", "--pangea-domain", "http://127.0.0.1:1", "-o", "down.jsonl", suite))
+	// Secrets passed as flags, and a run that ends with a resume hint.
+	down := x.run("", "run", "--audit-token", sentinelToken, "--openai-api-key="+sentinelKey, "--pangea-domain", "http://127.0.0.1:1", "-o", "down2.jsonl", suite)
+	if !strings.Contains(down.stderr, "--resume") {
+		t.Errorf("no resume hint: %s", down.stderr)
+	}
+	all = append(all, down)
 	x.noSecrets(all...)
 	for _, r := range x.records("refused.jsonl") {
 		if r.Status != report.Error || !strings.Contains(r.Error, "401") {

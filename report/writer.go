@@ -79,6 +79,18 @@ func (w *Writer) Buffer(r *Record) error {
 	return nil
 }
 
+// Raw writes a line that is already a record (copied from an earlier
+// report), without flushing.
+func (w *Writer) Raw(line []byte) error {
+	if _, err := w.w.Write(line); err != nil {
+		return fmt.Errorf("report: writing %s: %w", w.path, err)
+	}
+	if err := w.w.WriteByte('\n'); err != nil {
+		return fmt.Errorf("report: writing %s: %w", w.path, err)
+	}
+	return nil
+}
+
 // Flush writes what is buffered.
 func (w *Writer) Flush() error {
 	if err := w.w.Flush(); err != nil {

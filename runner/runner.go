@@ -6,6 +6,7 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -31,9 +32,11 @@ type Completer interface {
 	Complete(ctx context.Context, req llm.Request) (llm.Answer, error)
 }
 
-// Sink receives the report's records in input order; *report.Writer is one.
+// Sink receives the report's lines in input order; *report.Writer is one.
 type Sink interface {
+	// Buffer writes a record; Raw writes a line kept from an earlier run.
 	Buffer(r *report.Record) error
+	Raw(line []byte) error
 	Flush() error
 }
 
@@ -59,6 +62,16 @@ type Work struct {
 	Report Sink
 	// Progress, when set, is called with each record as it is written.
 	Progress func(*report.Record)
+	// Repeat runs every (item, model) this many times; 0 means once.
+	Repeat int
+	// Select, when set, keeps only the items it accepts (filters, shards).
+	Select func(prompts.Item) bool
+	// Journal, when set, keeps every receipt (on disk before the prompt is
+	// sent) and every finished line, so an unfinished run can be resumed.
+	Journal *Journal
+	// Earlier, when set, is the unfinished run being resumed: its finished
+	// lines are kept, its receipts reused.
+	Earlier *Earlier
 
 	stopOnce sync.Once
 	stop     chan struct{}
@@ -77,12 +90,16 @@ type InputError struct{ Err error }
 func (e *InputError) Error() string { return e.Err.Error() }
 func (e *InputError) Unwrap() error { return e.Err }
 
-// job is one (item, model) on its way through the pipeline.
+// job is one (item, model, repeat) on its way through the pipeline.
 type job struct {
-	seq   int
-	item  prompts.Item
-	model string
-	rec   *report.Record
+	// pos orders the jobs handed out (0, 1, 2, …); index is the line's
+	// place in the whole run, before selection.
+	pos, index int
+	key        Key
+	item       prompts.Item
+	// raw is a line kept from an earlier run; the job just passes it on.
+	raw []byte
+	rec *report.Record
 }
 
 // Init prepares the work; Run calls it.
@@ -163,10 +180,14 @@ func (w *Work) Run(ctx context.Context) error {
 	}
 }
 
-// feed reads the suites and hands out one job per (item, model), in order,
-// waiting for room in the window. It stops early on Stop or when ctx ends.
+// feed reads the suites and hands out one job per (item, model, repeat), in
+// order, waiting for room in the window. After Stop it hands out only lines
+// kept from an earlier run, so an interrupted resumed run loses none of them;
+// a fresh run stops at once.
 func (w *Work) feed(ctx context.Context, jobs chan<- *job, window chan struct{}) error {
-	seq := 0
+	repeats := max(w.Repeat, 1)
+	index, pos := 0, 0
+	stopped := false
 	for _, s := range w.Suites {
 		for {
 			it, err := s.Next()
@@ -181,20 +202,45 @@ func (w *Work) feed(ctx context.Context, jobs chan<- *job, window chan struct{})
 				models = []string{it.Model}
 			}
 			for _, m := range models {
-				select {
-				case window <- struct{}{}:
-				case <-w.stop:
-					return nil
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-				select {
-				case jobs <- &job{seq: seq, item: it, model: m}:
-					seq++
-				case <-w.stop:
-					return nil
-				case <-ctx.Done():
-					return ctx.Err()
+				for rep := 1; rep <= repeats; rep++ {
+					j := &job{index: index, item: it, key: Key{Suite: it.Suite, ID: it.ID, Model: m}}
+					index++
+					if repeats > 1 {
+						j.key.Repeat = rep
+					}
+					if w.Select != nil && !w.Select(it) {
+						continue
+					}
+					if !stopped {
+						select {
+						case <-w.stop:
+							stopped = true
+						default:
+						}
+					}
+					if stopped && w.Earlier == nil {
+						return nil
+					}
+					if w.Earlier != nil {
+						if j.raw, err = w.Earlier.finished(j.key, it, stopped); err != nil {
+							return err
+						}
+					}
+					if stopped && j.raw == nil {
+						continue
+					}
+					select {
+					case window <- struct{}{}:
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+					j.pos = pos
+					select {
+					case jobs <- j:
+						pos++
+					case <-ctx.Done():
+						return ctx.Err()
+					}
 				}
 			}
 		}
@@ -209,7 +255,7 @@ func (w *Work) write(ctx context.Context, done <-chan *job, window <-chan struct
 	held := map[int]*job{}
 	next := 0
 	for j := range done {
-		held[j.seq] = j
+		held[j.pos] = j
 		wrote := false
 		for {
 			h, ok := held[next]
@@ -218,7 +264,13 @@ func (w *Work) write(ctx context.Context, done <-chan *job, window <-chan struct
 			}
 			delete(held, next)
 			next++
-			if err := w.Report.Buffer(h.rec); err != nil {
+			var err error
+			if h.raw != nil {
+				err = w.Report.Raw(h.raw)
+			} else {
+				err = w.Report.Buffer(h.rec)
+			}
+			if err != nil {
 				return err
 			}
 			wrote = true
@@ -242,12 +294,21 @@ func (w *Work) write(ctx context.Context, done <-chan *job, window <-chan struct
 
 // do runs one job: audit, then ask, then judge. It always leaves a record.
 func (w *Work) do(ctx context.Context, j *job) {
+	if j.raw != nil {
+		j.rec = &report.Record{}
+		if err := json.Unmarshal(j.raw, j.rec); err != nil {
+			// LoadEarlier parsed it already; this cannot happen.
+			j.rec.Status = report.Error
+		}
+		return
+	}
 	it := j.item
 	r := &report.Record{
-		Index:         j.seq,
+		Index:         j.index,
 		ID:            it.ID,
 		Suite:         it.Suite,
-		Model:         j.model,
+		Model:         j.key.Model,
+		Repeat:        j.key.Repeat,
 		Prompt:        it.Prompt,
 		ContextSHA256: contextSHA256(it.Context),
 		StartedAt:     report.Time{Time: time.Now()},
@@ -257,21 +318,19 @@ func (w *Work) do(ctx context.Context, j *job) {
 		Line:          it.Pos.Line,
 	}
 	j.rec = r
-	meta := audit.Meta{Model: j.model}
+	meta := audit.Meta{Model: j.key.Model}
 	ev, err := w.Format.Input(it.Context, it.Prompt, meta)
 	if err != nil {
 		r.Status, r.Error = report.Error, err.Error()
 		return
 	}
-	receipt, err := w.Audit.Record(ctx, ev)
-	if err != nil {
+	if err := w.audit(ctx, j.key, ev, r); err != nil {
 		r.Status = report.Error
 		r.Error = fmt.Sprintf("audit: %v; the prompt was not sent to the model", err)
 		return
 	}
-	r.Audit.Input = &receipt
 
-	ans, err := w.Model.Complete(ctx, llm.Request{Model: j.model, System: it.System, Prompt: it.Prompt, Params: it.Params})
+	ans, err := w.Model.Complete(ctx, llm.Request{Model: j.key.Model, System: it.System, Prompt: it.Prompt, Params: it.Params})
 	r.Attempts = ans.Attempts
 	if err != nil {
 		r.Status, r.Error = report.Error, "model: "+err.Error()
@@ -291,4 +350,35 @@ func (w *Work) do(ctx context.Context, j *job) {
 		r.Audit.Output = &receipt
 	}
 	judge(r, it, ans)
+	if w.Journal != nil && ctx.Err() == nil {
+		w.Journal.Record(j.key, r)
+	}
+}
+
+// audit records the input event and puts its receipt in the record; with a
+// journal, the receipt is on disk before audit returns. A receipt the
+// earlier run holds for this very event is reused instead: the event is not
+// sent again.
+func (w *Work) audit(ctx context.Context, key Key, ev audit.Event, r *report.Record) error {
+	var sum string
+	if w.Journal != nil || w.Earlier != nil {
+		sum = eventSHA256(ev)
+	}
+	if w.Earlier != nil {
+		if rc := w.Earlier.receipt(key, sum); rc != nil {
+			r.Audit.Input = rc
+			return nil
+		}
+	}
+	receipt, err := w.Audit.Record(ctx, ev)
+	if err != nil {
+		return err
+	}
+	if w.Journal != nil {
+		if err := w.Journal.Receipt(ctx, key, sum, receipt); err != nil {
+			return fmt.Errorf("accepted (hash %s) but not journaled: %w", receipt.Hash, err)
+		}
+	}
+	r.Audit.Input = &receipt
+	return nil
 }

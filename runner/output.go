@@ -1,0 +1,102 @@
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/tracebatch/tracebatch/report"
+)
+
+// Output is where a run's lines go when its report is a file: the report,
+// and beside it the journal. A resumed run writes a new report beside the
+// old one (REPORT.resume) and puts it in the old one's place when it ends,
+// so the report is whole and in input order at every moment.
+type Output struct {
+	// Report receives the lines.
+	Report *report.Writer
+	// Journal keeps receipts and finished lines.
+	Journal *Journal
+	// Earlier is the run being resumed, or nil.
+	Earlier *Earlier
+
+	path, next string
+}
+
+// CreateOutput opens the report at path and its journal. With resume, the
+// earlier report and journal are read first and kept until the new report
+// replaces them; without, both start empty.
+func CreateOutput(path string, resume bool) (*Output, error) {
+	o := &Output{path: path}
+	var err error
+	if resume {
+		if o.Earlier, err = LoadEarlier(path); err != nil {
+			return nil, err
+		}
+		o.next = path + ".resume"
+		o.Report, err = report.Create(o.next)
+	} else {
+		o.Report, err = report.Create(path)
+	}
+	if err != nil {
+		o.closeEarlier()
+		return nil, err
+	}
+	if o.Journal, err = OpenJournal(JournalPath(path), !resume); err != nil {
+		o.Report.Close()
+		o.closeEarlier()
+		return nil, err
+	}
+	return o, nil
+}
+
+// Path is the report's file.
+func (o *Output) Path() string { return o.path }
+
+// Finish closes the report and the journal. kept says whether the report
+// now holds every line the run has (the run ended, or was stopped and wrote
+// what it had): a resumed run's new report then replaces the old one. done
+// says whether the run is over: every item has its line and none ended in
+// error; the journal is then no longer needed and is removed.
+func (o *Output) Finish(kept, done bool) error {
+	err := o.Report.Close()
+	if jerr := o.Journal.Close(); err == nil {
+		err = jerr
+	}
+	o.closeEarlier()
+	if o.next != "" {
+		if kept && err == nil {
+			err = replace(o.next, o.path)
+		} else {
+			os.Remove(o.next)
+		}
+	}
+	if err == nil && kept && done {
+		err = o.Journal.Remove()
+	}
+	return err
+}
+
+func (o *Output) closeEarlier() {
+	if o.Earlier != nil {
+		o.Earlier.Close()
+	}
+}
+
+// replace renames from over to and syncs the directory, so that after a
+// crash the report is either the old one or the new one, whole.
+func replace(from, to string) error {
+	if err := os.Rename(from, to); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	d, err := os.Open(filepath.Dir(to))
+	if err != nil {
+		return nil
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
+}
