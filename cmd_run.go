@@ -34,6 +34,8 @@ func runCommand() *cli.Command {
 		&cli.IntFlag{Name: "audit-concurrency", Value: 4, Usage: "audit calls in flight at once"},
 		&cli.DurationFlag{Name: "audit-linger", Value: 10 * time.Millisecond, Usage: "how long an audit call waits for more events"},
 		&cli.DurationFlag{Name: "grace", Value: 30 * time.Second, Usage: "after Ctrl-C, how long the items in flight may take to finish"},
+		&cli.IntFlag{Name: "rpm", Usage: "most model requests a minute (0: no limit)"},
+		&cli.IntFlag{Name: "tpm", Usage: "most model tokens a minute, estimated before each call and corrected after (0: no limit)"},
 		&cli.BoolFlag{Name: "resume", Usage: "finish an interrupted or crashed run of -o FILE: keep its finished lines, reuse its audit receipts, run the rest"},
 	}
 	flags = append(flags, auditFlags()...)
@@ -88,6 +90,11 @@ func runAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if c.Int("rpm") < 0 || c.Int("tpm") < 0 {
+		return usagef("--rpm and --tpm must be 0 (no limit) or more")
+	}
+	pacer := runner.NewPacer(j, c.Int("rpm"), c.Int("tpm"))
+	mcfg.Pacer = pacer
 	ac, err := newAudit(acfg)
 	if err != nil {
 		return err
@@ -124,6 +131,9 @@ func runAction(c *cli.Context) error {
 		runErr = err
 	}
 	s.WriteLine(c.App.ErrWriter, time.Since(start), out.path)
+	if times, lowest := pacer.Backoffs(); times > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "the model pushed back %d times; calls in flight went down to %d of %d\n", times, lowest, j)
+	}
 	switch {
 	case errors.Is(runErr, runner.ErrInterrupted), errors.Is(runErr, context.Canceled):
 		if out.Output != nil {
