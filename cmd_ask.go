@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"unicode/utf8"
@@ -16,9 +17,6 @@ func askCommand() *cli.Command {
 	flags := []cli.Flag{
 		&cli.StringFlag{Name: flagModel, Value: "gpt-4o-mini", Usage: "model to ask"},
 		&cli.StringFlag{Name: "context-file", Usage: "answer from the text in `FILE` instead of the built-in magic-links context"},
-		&cli.BoolFlag{Name: "audit-responses", Usage: "record the answer in the audit log too"},
-		&cli.StringFlag{Name: "audit-schema", Value: "ai", Usage: "event shape: ai (the AI Audit Log Schema) or standard"},
-		&cli.StringFlag{Name: "audit-context", Value: "full", Usage: "record the context in full, or as sha256 and length"},
 	}
 	flags = append(flags, auditFlags()...)
 	flags = append(flags, modelFlags()...)
@@ -79,6 +77,10 @@ func askAction(c *cli.Context) error {
 		return err
 	}
 
+	if err := preflightEvent(c, ac, input); err != nil {
+		return err
+	}
+
 	// Audit first: the model sees nothing that was not accepted.
 	receipt, err := recordOne(c, ac, input)
 	if err != nil {
@@ -110,4 +112,32 @@ func askAction(c *cli.Context) error {
 func recordOne(c *cli.Context, ac *audit.Client, ev audit.Event) (audit.Receipt, error) {
 	o := ac.LogBulk(c.Context, []audit.Event{ev})[0]
 	return o.Receipt, o.Err
+}
+
+// preflightEvent checks the config's schema against the one event ask sends
+// first (and the shape of the answer's event, when it is recorded).
+func preflightEvent(c *cli.Context, ac *audit.Client, ev audit.Event) error {
+	if !c.Bool("audit-preflight") {
+		return nil
+	}
+	schema, err := ac.Schema(c.Context)
+	switch {
+	case errors.Is(err, audit.ErrSchemaUnreadable):
+		fmt.Fprintf(c.App.ErrWriter, "tracebatch: note: %v; going on without the preflight check\n", err)
+		return nil
+	case err != nil:
+		return usageError{fmt.Errorf("audit preflight: %w", err)}
+	}
+	format, _ := eventFormat(c)
+	if err := schema.Fit(format.FieldNames(c.Bool("audit-responses"))); err != nil {
+		return usageError{fmt.Errorf("audit preflight: %w", err)}
+	}
+	if ps := schema.Check(ev); len(ps) > 0 {
+		msg := ps[0].Msg
+		if format.Context == audit.FullContext {
+			msg += "; record the context by its hash instead with --audit-context sha256"
+		}
+		return usageError{fmt.Errorf("audit preflight: %s", msg)}
+	}
+	return nil
 }

@@ -27,9 +27,6 @@ func runCommand() *cli.Command {
 		&cli.IntFlag{Name: "concurrency", Aliases: []string{"j"}, Value: 8, Usage: "items in flight at once"},
 		&cli.StringSliceFlag{Name: flagModel, Value: cli.NewStringSlice("gpt-4o-mini"), Usage: "model to ask (an item's own model wins)"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the audit event and chat request of every item as JSONL; send nothing, need no keys"},
-		&cli.BoolFlag{Name: "audit-responses", Usage: "record every answer in the audit log too"},
-		&cli.StringFlag{Name: "audit-schema", Value: "ai", Usage: "event shape: ai (the AI Audit Log Schema) or standard"},
-		&cli.StringFlag{Name: "audit-context", Value: "full", Usage: "record contexts in full, or as sha256 and length"},
 		&cli.IntFlag{Name: "audit-batch-size", Value: audit.MaxBatch, Usage: "most events per audit call (1 to 1000)"},
 		&cli.IntFlag{Name: "audit-concurrency", Value: 4, Usage: "audit calls in flight at once"},
 		&cli.DurationFlag{Name: "audit-linger", Value: 10 * time.Millisecond, Usage: "how long an audit call waits for more events"},
@@ -101,6 +98,9 @@ func runAction(c *cli.Context) error {
 	}
 	mc, err := newModel(mcfg)
 	if err != nil {
+		return err
+	}
+	if err := preflight(c, ac, paths, format); err != nil {
 		return err
 	}
 	out, err := openOutput(c)
@@ -234,10 +234,17 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
 }
 
+// stoppable is a run that can be asked to stop: runner.Work and
+// runner.Backfill.
+type stoppable interface {
+	Run(ctx context.Context) error
+	Stop()
+}
+
 // runWithSignals runs w; the first SIGINT or SIGTERM stops handing out items
 // and lets those in flight finish within grace; a second one, or the end of
 // grace, abandons them.
-func runWithSignals(ctx context.Context, stderr io.Writer, w *runner.Work, grace time.Duration) error {
+func runWithSignals(ctx context.Context, stderr io.Writer, w stoppable, grace time.Duration) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sig := make(chan os.Signal, 2)
@@ -266,19 +273,6 @@ func runWithSignals(ctx context.Context, stderr io.Writer, w *runner.Work, grace
 	return w.Run(ctx)
 }
 
-// eventFormat reads the audit event flags.
-func eventFormat(c *cli.Context) (audit.Format, error) {
-	schema, err := audit.ParseSchema(c.String("audit-schema"))
-	if err != nil {
-		return audit.Format{}, usageError{err}
-	}
-	mode, err := audit.ParseContextMode(c.String("audit-context"))
-	if err != nil {
-		return audit.Format{}, usageError{err}
-	}
-	return audit.Format{Schema: schema, Context: mode}, nil
-}
-
 // validateSuites checks every suite read from a file before anything is
 // sent, printing every problem; stdin is checked as it streams.
 func validateSuites(stderr io.Writer, paths []string) error {
@@ -299,7 +293,8 @@ func validateSuites(stderr io.Writer, paths []string) error {
 	return nil
 }
 
-// openSuites opens the suites in order; "-" reads JSONL from stdin.
+// openSuites opens the suites in order, after validateSuites; "-" reads
+// JSONL from stdin.
 func openSuites(paths []string, stdin io.Reader) ([]*prompts.Suite, error) {
 	var suites []*prompts.Suite
 	for _, p := range paths {
@@ -307,8 +302,8 @@ func openSuites(paths []string, stdin io.Reader) ([]*prompts.Suite, error) {
 		var err error
 		if p == "-" {
 			s, err = prompts.OpenReader("-", stdin, prompts.JSONL)
-		} else {
-			s, err = prompts.Open(p)
+		} else if s, err = prompts.Open(p); err == nil {
+			s.IDsChecked() // validateSuites read it whole already
 		}
 		if err != nil {
 			closeSuites(suites)

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/tracebatch/tracebatch/audit"
 	"github.com/tracebatch/tracebatch/llm"
+	"github.com/tracebatch/tracebatch/prompts"
+	"github.com/tracebatch/tracebatch/runner"
 )
 
 // Flag names shared by the commands that reach the services.
@@ -41,6 +45,13 @@ func auditFlags() []cli.Flag {
 			Usage: "Pangea API domain, or a full URL such as http://127.0.0.1:8080 for a proxy"},
 		&cli.BoolFlag{Name: flagInsecure,
 			Usage: "allow plaintext http:// to hosts other than this machine"},
+		&cli.BoolFlag{Name: "audit-responses", Usage: "record every answer in the audit log too (inference:response events)"},
+		&cli.StringFlag{Name: "audit-schema", Value: "ai", Usage: "event shape: ai (the AI Audit Log Schema) or standard"},
+		&cli.StringFlag{Name: "audit-context", Value: "full", Usage: "record contexts in full, or as sha256 and length"},
+		&cli.StringFlag{Name: "audit-signing-key", Usage: "sign every event with the ed25519 key in `FILE` (openssl genpkey -algorithm ed25519)"},
+		&cli.BoolFlag{Name: "verify-proofs", Usage: "ask for verbose receipts and record the hash, membership and consistency checks of each"},
+		&cli.IntFlag{Name: "audit-retries", Value: 4, Usage: "retries of an audit call that failed with 429, 5xx or a dropped connection"},
+		&cli.BoolFlag{Name: "audit-preflight", Value: true, Usage: "check the config's schema before sending anything (--audit-preflight=false to skip)"},
 	}
 }
 
@@ -63,14 +74,74 @@ func auditConfig(c *cli.Context, concurrency int) (audit.Config, error) {
 	if token == "" {
 		return audit.Config{}, usagef("no Pangea audit token: pass --%s or set %s", flagAuditToken, envAuditToken)
 	}
-	return audit.Config{
+	if c.Int("audit-retries") < 0 {
+		return audit.Config{}, usagef("--audit-retries must be 0 or more")
+	}
+	cfg := audit.Config{
 		Domain:      c.String(flagPangeaDomain),
 		Token:       token,
 		ConfigID:    c.String(flagAuditConfigID),
 		Insecure:    c.Bool(flagInsecure),
 		Concurrency: concurrency,
-		Retries:     4,
-	}, nil
+		Retries:     c.Int("audit-retries"),
+		Verbose:     c.Bool("verify-proofs"),
+	}
+	if path := c.String("audit-signing-key"); path != "" {
+		s, err := audit.LoadSigner(path)
+		if err != nil {
+			return audit.Config{}, usageError{err}
+		}
+		cfg.Signer = s
+	}
+	return cfg, nil
+}
+
+// eventFormat reads the audit event flags.
+func eventFormat(c *cli.Context) (audit.Format, error) {
+	schema, err := audit.ParseSchema(c.String("audit-schema"))
+	if err != nil {
+		return audit.Format{}, usageError{err}
+	}
+	mode, err := audit.ParseContextMode(c.String("audit-context"))
+	if err != nil {
+		return audit.Format{}, usageError{err}
+	}
+	return audit.Format{Schema: schema, Context: mode}, nil
+}
+
+// preflight checks the audit config against the events the suites at paths
+// would send (stdin is not read ahead). A config that cannot take them is a
+// usage error: nothing was sent. A schema that cannot be read is said once,
+// and the run goes on.
+func preflight(c *cli.Context, ac *audit.Client, paths []string, format audit.Format) error {
+	if !c.Bool("audit-preflight") {
+		return nil
+	}
+	var suites []*prompts.Suite
+	for _, p := range paths {
+		if p == "-" {
+			continue
+		}
+		s, err := prompts.Open(p)
+		if err != nil {
+			closeSuites(suites)
+			return usageError{err}
+		}
+		suites = append(suites, s)
+	}
+	defer closeSuites(suites)
+	err := runner.Preflight(c.Context, ac, suites, format, c.Bool("audit-responses"))
+	var problems prompts.Problems
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, audit.ErrSchemaUnreadable):
+		fmt.Fprintf(c.App.ErrWriter, "tracebatch: note: %v; going on without the preflight check\n", err)
+		return nil
+	case errors.As(err, &problems):
+		return problems
+	}
+	return usageError{fmt.Errorf("audit preflight: %w", err)}
 }
 
 // modelConfig reads the model flags. A missing key is a usage error that

@@ -133,6 +133,16 @@ func OpenReader(name string, r io.Reader, format Format) (*Suite, error) {
 	return s, nil
 }
 
+// IDsChecked tells the suite that its ids are known to be unique (Validate
+// found no duplicate): Next then stops keeping the ids it has read, so a
+// JSONL suite of any length is read in constant memory. Call it before the
+// first Next.
+func (s *Suite) IDsChecked() {
+	if s.jsonl != nil {
+		s.jsonl.seen = nil
+	}
+}
+
 // openFile opens a suite file that exists and is not a directory.
 func openFile(path string) (*os.File, error) {
 	f, err := os.Open(path)

@@ -20,6 +20,8 @@ type Output struct {
 	Journal *Journal
 	// Earlier is the run being resumed, or nil.
 	Earlier *Earlier
+	// Prefix is the backfill being resumed, or nil.
+	Prefix *Prefix
 
 	path, next string
 }
@@ -51,6 +53,28 @@ func CreateOutput(path string, resume bool) (*Output, error) {
 	return o, nil
 }
 
+// CreateBackfillOutput opens the report of a backfill at path. A backfill
+// keeps no journal: its report, written in input order, says what was done.
+// With resume, the earlier report is read in step with the input.
+func CreateBackfillOutput(path string, resume bool) (*Output, error) {
+	o := &Output{path: path}
+	var err error
+	if resume {
+		if o.Prefix, err = OpenPrefix(path); err != nil {
+			return nil, err
+		}
+		o.next = path + ".resume"
+		o.Report, err = report.Create(o.next)
+	} else {
+		o.Report, err = report.Create(path)
+	}
+	if err != nil {
+		o.closeEarlier()
+		return nil, err
+	}
+	return o, nil
+}
+
 // Path is the report's file.
 func (o *Output) Path() string { return o.path }
 
@@ -61,8 +85,10 @@ func (o *Output) Path() string { return o.path }
 // error; the journal is then no longer needed and is removed.
 func (o *Output) Finish(kept, done bool) error {
 	err := o.Report.Close()
-	if jerr := o.Journal.Close(); err == nil {
-		err = jerr
+	if o.Journal != nil {
+		if jerr := o.Journal.Close(); err == nil {
+			err = jerr
+		}
 	}
 	o.closeEarlier()
 	if o.next != "" {
@@ -72,7 +98,7 @@ func (o *Output) Finish(kept, done bool) error {
 			os.Remove(o.next)
 		}
 	}
-	if err == nil && kept && done {
+	if err == nil && kept && done && o.Journal != nil {
 		err = o.Journal.Remove()
 	}
 	return err
@@ -81,6 +107,9 @@ func (o *Output) Finish(kept, done bool) error {
 func (o *Output) closeEarlier() {
 	if o.Earlier != nil {
 		o.Earlier.Close()
+	}
+	if o.Prefix != nil {
+		o.Prefix.Close()
 	}
 }
 
