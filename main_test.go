@@ -237,7 +237,12 @@ func TestNoSecretsInHelpErrorsOrReport(t *testing.T) {
 	suite := x.write("small.yaml", passingSuite)
 	// Wrong tokens on the server side: every call is refused.
 	other := fakeapi.StartPangea(t, "pts_the_right_one")
-	all = append(all, x.run("", "run", "-o", "refused.jsonl", "--pangea-domain", other.URL(), suite))
+	refused := x.run("", "run", "-o", "refused.jsonl", "--pangea-domain", other.URL(), suite)
+	if refused.code != exitUsage || !strings.Contains(refused.stderr, "401") || !strings.Contains(refused.stderr, "PANGEA_AUDIT_TOKEN") {
+		t.Errorf("refused token at preflight: exit %d, %s", refused.code, refused.stderr)
+	}
+	all = append(all, refused)
+	all = append(all, x.run("", "run", "-o", "refused.jsonl", "--audit-preflight=false", "--pangea-domain", other.URL(), suite))
 	otherModel := fakeapi.StartOpenAI(t, "sk-the-right-one")
 	all = append(all, x.run("", "run", "-o", "refused-model.jsonl", "--openai-base-url", otherModel.BaseURL(), suite))
 	all = append(all, x.run("", "ask", "--openai-base-url", otherModel.BaseURL(), "hello"))
@@ -245,7 +250,7 @@ func TestNoSecretsInHelpErrorsOrReport(t *testing.T) {
 	all = append(all, x.run("", "run", "--openai-base-url", "http://llm.example.com/v1", suite))
 	all = append(all, x.run("", "run", "--pangea-domain", "http://127.0.0.1:1", "-o", "down.jsonl", suite))
 	// Secrets passed as flags, and a run that ends with a resume hint.
-	down := x.run("", "run", "--audit-token", sentinelToken, "--openai-api-key="+sentinelKey, "--pangea-domain", "http://127.0.0.1:1", "-o", "down2.jsonl", suite)
+	down := x.run("", "run", "--audit-token", sentinelToken, "--openai-api-key="+sentinelKey, "--audit-preflight=false", "--pangea-domain", "http://127.0.0.1:1", "-o", "down2.jsonl", suite)
 	if !strings.Contains(down.stderr, "--resume") {
 		t.Errorf("no resume hint: %s", down.stderr)
 	}
