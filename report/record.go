@@ -67,6 +67,9 @@ type Record struct {
 	// File and Line locate the item in its suite.
 	File string `json:"file,omitempty"`
 	Line int    `json:"line,omitempty"`
+	// Regression compares the record with the same item of a baseline
+	// report (run --baseline); nil otherwise.
+	Regression *Regression `json:"regression,omitempty"`
 }
 
 // Audit holds the receipts of an item's audit events.

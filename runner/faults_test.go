@@ -92,7 +92,9 @@ func TestFaultsEverywhere(t *testing.T) {
 	}
 }
 
-func contextOf(index int) string { return [7]string{"context 0\u2028line", "context 1\u2028line", "context 2\u2028line", "context 3\u2028line", "context 4\u2028line", "context 5\u2028line", "context 6\u2028line"}[index%7] }
+func contextOf(index int) string {
+	return [7]string{"context 0\u2028line", "context 1\u2028line", "context 2\u2028line", "context 3\u2028line", "context 4\u2028line", "context 5\u2028line", "context 6\u2028line"}[index%7]
+}
 
 // wholeInOrder checks one line per item, in input order.
 func wholeInOrder(t *testing.T, recs []report.Record, n int) {
