@@ -34,6 +34,17 @@ func runCommand() *cli.Command {
 		&cli.IntFlag{Name: "rpm", Usage: "most model requests a minute (0: no limit)"},
 		&cli.IntFlag{Name: "tpm", Usage: "most model tokens a minute, estimated before each call and corrected after (0: no limit)"},
 		&cli.BoolFlag{Name: "resume", Usage: "finish an interrupted or crashed run of -o FILE: keep its finished lines, reuse its audit receipts, run the rest"},
+		&cli.StringFlag{Name: "filter-id", Usage: "run only the items whose id matches `REGEX`"},
+		&cli.StringSliceFlag{Name: "filter-tag", Usage: "run only the items with this `TAG` (repeat for any of several)"},
+		&cli.StringFlag{Name: "shard", Usage: "run shard `K/N` of the items, stable by id (for CI matrices)"},
+		&cli.IntFlag{Name: "repeat", Value: 1, Usage: "run every item `N` times; the summary gives pass rates"},
+		&cli.StringFlag{Name: "grader-model", Usage: "model that grades llm-rubric checks (default: the first --model)"},
+		&cli.StringFlag{Name: "embedding-model", Value: "text-embedding-3-small", Usage: "model that embeds texts for similar checks"},
+		&cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report to `FILE`"},
+		&cli.StringFlag{Name: "baseline", Usage: "compare every answer with the same item's in the earlier report `REPORT`"},
+		&cli.StringFlag{Name: "baseline-check", Usage: "decide whether a changed answer still says the same: similar:0.85 or llm-rubric"},
+		&cli.StringFlag{Name: "fail-on", Value: "regression", Usage: "with --baseline: exit 1 on a regression (a check went from pass to fail), or on any changed answer"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress and no summary table on stderr"},
 	}
 	flags = append(flags, auditFlags()...)
 	flags = append(flags, modelFlags()...)
@@ -66,6 +77,17 @@ func runAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	sel, err := selection(c)
+	if err != nil {
+		return err
+	}
+	if c.Int("repeat") < 1 {
+		return usagef("--repeat must be at least 1")
+	}
+	baseline, err := baselineOptions(c)
+	if err != nil {
+		return err
+	}
 	if err := validateSuites(c.App.ErrWriter, paths); err != nil {
 		return err
 	}
@@ -75,8 +97,9 @@ func runAction(c *cli.Context) error {
 	}
 	defer closeSuites(suites)
 	models := c.StringSlice(flagModel)
+	suiteModels := !c.IsSet(flagModel) // --model not given: a suite's own model wins
 	if c.Bool("dry-run") {
-		return dryRun(c.App.Writer, suites, models, format)
+		return dryRun(c.App.Writer, suites, models, suiteModels, format, sel)
 	}
 
 	acfg, err := auditConfig(c, c.Int("audit-concurrency"))
@@ -109,31 +132,60 @@ func runAction(c *cli.Context) error {
 	}
 	batcher := audit.NewBatcher(ac, audit.BatcherConfig{Size: size, Linger: c.Duration("audit-linger"), Concurrency: acfg.Concurrency})
 
+	graderModel := c.String("grader-model")
+	if graderModel == "" {
+		graderModel = models[0]
+	}
 	w := &runner.Work{
 		Suites:         suites,
 		Models:         models,
+		SuiteModels:    suiteModels,
 		Concurrency:    j,
 		Audit:          batcher,
 		Model:          mc,
 		Format:         format,
 		AuditResponses: c.Bool("audit-responses"),
 		Report:         out.report,
+		Repeat:         c.Int("repeat"),
+		Grader: &runner.Grader{Audit: batcher, Model: mc, Embedder: mc, Format: format,
+			GraderModel: graderModel, EmbeddingModel: c.String("embedding-model")},
+		Baseline:      baseline.base,
+		SameCheck:     baseline.check,
+		SameThreshold: baseline.threshold,
+	}
+	if !sel.Empty() {
+		w.Select = sel.Has
 	}
 	if out.Output != nil {
 		w.Journal, w.Earlier = out.Journal, out.Earlier
 	}
+	show, err := newShow(c, func() int { return countLines(paths, models, suiteModels, w.Repeat, sel) })
+	if err != nil {
+		return err
+	}
+	w.Progress = show.add
 	start := time.Now()
+	show.start()
 	runErr := runWithSignals(c.Context, c.App.ErrWriter, w, c.Duration("grace"))
+	show.stop()
 	batcher.Close()
 	s := w.Summary()
 	kept := runErr == nil || errors.Is(runErr, runner.ErrInterrupted)
 	if err := out.finish(kept, runErr == nil && s.Error == 0); err != nil && runErr == nil {
 		runErr = err
 	}
-	s.WriteLine(c.App.ErrWriter, time.Since(start), out.path)
+	var diff *report.Diff
+	if baseline.base != nil {
+		d := w.Diff()
+		diff = &d
+	}
+	if err := show.finish(s, diff, time.Since(start), out.path); err != nil && runErr == nil {
+		runErr = err
+	}
 	if times, lowest := pacer.Backoffs(); times > 0 {
 		fmt.Fprintf(c.App.ErrWriter, "the model pushed back %d times; calls in flight went down to %d of %d\n", times, lowest, j)
 	}
+	regressed := diff != nil && diff.Regressed(baseline.failOnChanged)
 	switch {
 	case errors.Is(runErr, runner.ErrInterrupted), errors.Is(runErr, context.Canceled):
 		if out.Output != nil {
@@ -147,7 +199,7 @@ func runAction(c *cli.Context) error {
 			fmt.Fprintf(c.App.ErrWriter, "tracebatch: to retry the items that ended in error: %s\n", resumeCommand(c))
 		}
 		return errIncomplete
-	case s.Fail > 0:
+	case s.Fail > 0 || regressed:
 		return errChecksFailed
 	}
 	return nil
@@ -331,7 +383,7 @@ type dryRunLine struct {
 }
 
 // dryRun prints what a run would send, one JSON object per (item, model).
-func dryRun(stdout io.Writer, suites []*prompts.Suite, models []string, format audit.Format) error {
+func dryRun(stdout io.Writer, suites []*prompts.Suite, models []string, suiteModels bool, format audit.Format, sel runner.Selection) error {
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
 	for _, s := range suites {
@@ -343,11 +395,10 @@ func dryRun(stdout io.Writer, suites []*prompts.Suite, models []string, format a
 			if err != nil {
 				return &runner.InputError{Err: err}
 			}
-			ms := models
-			if it.Model != "" {
-				ms = []string{it.Model}
+			if !sel.Has(it) {
+				continue
 			}
-			for _, m := range ms {
+			for _, m := range runner.ModelsOf(it, s, models, suiteModels) {
 				ev, err := format.Input(it.Context, it.Prompt, audit.Meta{Model: m})
 				if err != nil {
 					return &runner.InputError{Err: fmt.Errorf("%s: %w", it.Pos, err)}

@@ -130,6 +130,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			askCommand(),
 			backfillCommand(),
 			validateCommand(),
+			diffCommand(),
+			mergeCommand(),
 		},
 	}
 }

@@ -204,44 +204,97 @@ func (c *Client) Stream(ctx context.Context, req Request, onDelta func(string) e
 }
 
 func (c *Client) do(ctx context.Context, req Request, onDelta func(string) error) (Answer, error) {
-	policy := retry.Policy{Retries: c.cfg.Retries, Base: c.cfg.Backoff, Max: c.cfg.MaxBackoff}
-	est := req.Estimate()
-	for attempt := 1; ; attempt++ {
-		if c.cfg.Pacer != nil {
-			if err := c.cfg.Pacer.Wait(ctx, est); err != nil {
-				return Answer{Attempts: attempt - 1}, err
-			}
-		}
-		start := time.Now()
-		var a Answer
+	var a Answer
+	attempts, err := c.retry(ctx, req.Estimate(), func(ctx context.Context) (Usage, attemptResult) {
 		var res attemptResult
+		start := time.Now()
 		if onDelta == nil {
 			a, res = c.complete(ctx, req)
 		} else {
 			a, res = c.stream(ctx, req, onDelta)
 		}
-		a.Attempts = attempt
 		a.Latency = time.Since(start)
+		return a.Usage, res
+	})
+	a.Attempts = attempts
+	return a, err
+}
+
+// retry makes attempts until one succeeds, one fails for good, or the
+// retries are spent, pacing each attempt. It returns the attempts made.
+func (c *Client) retry(ctx context.Context, estimate int, attempt func(context.Context) (Usage, attemptResult)) (int, error) {
+	policy := retry.Policy{Retries: c.cfg.Retries, Base: c.cfg.Backoff, Max: c.cfg.MaxBackoff}
+	for n := 1; ; n++ {
 		if c.cfg.Pacer != nil {
-			c.cfg.Pacer.Done(est, a.Usage, res.limits, res.status == http.StatusTooManyRequests)
+			if err := c.cfg.Pacer.Wait(ctx, estimate); err != nil {
+				return n - 1, err
+			}
+		}
+		usage, res := attempt(ctx)
+		if c.cfg.Pacer != nil {
+			c.cfg.Pacer.Done(estimate, usage, res.limits, res.status == http.StatusTooManyRequests)
 		}
 		if res.err == nil {
-			return a, nil
+			return n, nil
 		}
 		if ctx.Err() != nil {
-			return a, ctx.Err()
+			return n, ctx.Err()
 		}
-		if !res.retryable || attempt > policy.Retries || res.streamed {
+		if !res.retryable || n > policy.Retries || res.streamed {
 			msg := res.err.Error()
-			if attempt > 1 {
-				msg = fmt.Sprintf("%s (gave up after %d attempts)", msg, attempt)
+			if n > 1 {
+				msg = fmt.Sprintf("%s (gave up after %d attempts)", msg, n)
 			}
-			return a, &Error{Status: res.status, Attempts: attempt, msg: msg}
+			return n, &Error{Status: res.status, Attempts: n, msg: msg}
 		}
-		if err := retry.Sleep(ctx, policy.Delay(attempt, res.wait)); err != nil {
-			return a, err
+		if err := retry.Sleep(ctx, policy.Delay(n, res.wait)); err != nil {
+			return n, err
 		}
 	}
+}
+
+// Embed returns the embedding of each input with model, retrying as
+// Config says.
+func (c *Client) Embed(ctx context.Context, model string, inputs []string) ([][]float64, error) {
+	var out [][]float64
+	est := 0
+	for _, in := range inputs {
+		est += len(in)/4 + 1
+	}
+	_, err := c.retry(ctx, est, func(ctx context.Context) (Usage, attemptResult) {
+		ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+		defer cancel()
+		var raw *http.Response
+		resp, err := c.oa.Embeddings.New(ctx, openai.EmbeddingNewParams{
+			Model:          model,
+			Input:          openai.EmbeddingNewParamsInputUnion{OfArrayOfStrings: inputs},
+			EncodingFormat: openai.EmbeddingNewParamsEncodingFormatFloat,
+		}, option.WithResponseInto(&raw))
+		res := attemptResult{limits: limitsOf(raw)}
+		if err != nil {
+			c.classify(err, &res)
+			return Usage{}, res
+		}
+		if len(resp.Data) != len(inputs) {
+			res.err = fmt.Errorf("model API answered %d embeddings for %d inputs", len(resp.Data), len(inputs))
+			res.retryable = true
+			return Usage{}, res
+		}
+		out = make([][]float64, len(inputs))
+		for _, d := range resp.Data {
+			if d.Index < 0 || int(d.Index) >= len(out) || len(d.Embedding) == 0 {
+				res.err = errors.New("model API answered an embedding out of place")
+				res.retryable = true
+				return Usage{}, res
+			}
+			out[d.Index] = d.Embedding
+		}
+		return Usage{PromptTokens: resp.Usage.PromptTokens}, res
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // attemptResult is how one attempt went.

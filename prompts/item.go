@@ -39,9 +39,6 @@ func (r *reader) finish(d *draft, it *Item, c *collector) {
 	if it.Model == "" {
 		it.Model = defs.model
 	}
-	if it.Model == "" && r.head != nil {
-		it.Model = r.head.model
-	}
 	it.Params = mergeParams(defs.params, d.params)
 	if n := len(defs.expect) + len(d.expect); n > 0 {
 		it.Expect = make([]checks.Spec, 0, n)

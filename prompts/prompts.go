@@ -37,7 +37,9 @@ type Item struct {
 	// DefaultSystem when the item has a context, with {{context}} replaced by
 	// Context. It is "" when there is neither a template nor a context.
 	System string
-	// Model is the item's own model, "" to use the run's.
+	// Model is the item's own model (its model field, or the suite
+	// defaults'): the item runs on it alone. "" means the run's models (see
+	// Suite.Model for the suite header's).
 	Model string
 	// Params are extra chat-completion parameters (temperature, max_tokens,
 	// seed, …), sent as given.

@@ -176,6 +176,15 @@ func readYAML(file string, r io.Reader, rd *reader) (*yamlDoc, error) {
 // base name without its extension, "stdin" for standard input.
 func (s *Suite) Name() string { return s.name }
 
+// Model returns the YAML header's model: the suite's default, used when the
+// run names none. "" for JSONL and for suites without one.
+func (s *Suite) Model() string {
+	if s.yaml != nil {
+		return s.yaml.model
+	}
+	return ""
+}
+
 // File returns the suite's path as given to Open ("stdin" for -): the file
 // of every Position in it.
 func (s *Suite) File() string { return s.file }

@@ -20,6 +20,7 @@ var headerFields = []string{"name", "model", "system", "contexts", "defaults", "
 // and the problems of the rest of the file, which concern every item.
 type yamlDoc struct {
 	name    string
+	model   string // the header's model
 	entries []yamlEntry
 	fatal   Problems // problems outside the items: the suite cannot be used
 }
@@ -75,6 +76,7 @@ func loadYAML(file string, data []byte, r *reader) (doc *yamlDoc) {
 	}
 	r.head = &header{contexts: make(map[string]*namedContext)}
 	items := readHeader(top, doc, r, c)
+	doc.model = r.head.model
 	if items == nil {
 		return doc
 	}

@@ -52,7 +52,6 @@ func TestYAMLSuiteResolved(t *testing.T) {
 	want := Item{
 		ID: "what-are-magic-links", Index: 0, Pos: Position{File: suitesDir + "valid.yaml", Line: 18, Col: 5},
 		Suite: "magic-links", Prompt: "What are magic links?", Context: magic, System: system(magic),
-		Model:    "gpt-4o-mini",
 		Params:   map[string]any{"temperature": 0.2, "max_tokens": int64(200)},
 		Expect:   []checks.Spec{notAI, {Type: "icontains", Value: "passwordless"}},
 		Tags:     []string{"smoke", "auth"},
@@ -219,10 +218,14 @@ prompts:
 	if _, ok := inherit.Params["x"]; ok || inherit.Tags[0] != "x" || items[2].Tags[0] != "x" {
 		t.Error("items share merged params or tags")
 	}
-	// The model falls back to the header's.
+	// The header's model is the suite's default, not the item's own.
 	items = mustItems(t, "s.yaml", "model: header-model\nprompts:\n  - {prompt: A}\n", YAML)
-	if items[0].Model != "header-model" {
-		t.Errorf("header model: %q", items[0].Model)
+	if items[0].Model != "" {
+		t.Errorf("header model became the item's: %q", items[0].Model)
+	}
+	s, err := OpenReader("s.yaml", strings.NewReader("model: header-model\nprompts:\n  - {prompt: A}\n"), YAML)
+	if err != nil || s.Model() != "header-model" {
+		t.Errorf("Suite.Model: %v %v", s, err)
 	}
 }
 

@@ -19,20 +19,7 @@ import (
 
 // Key names one line of a run: an item of a suite on a model, and which
 // repeat.
-type Key struct {
-	Suite  string `json:"suite"`
-	ID     string `json:"id"`
-	Model  string `json:"model"`
-	Repeat int    `json:"repeat,omitempty"`
-}
-
-func (k Key) String() string {
-	s := k.Suite + "/" + k.ID + " [" + k.Model + "]"
-	if k.Repeat > 0 {
-		s += fmt.Sprintf(" #%d", k.Repeat)
-	}
-	return s
-}
+type Key = report.Key
 
 // journalEntry is one line of the journal: a receipt, or a finished record.
 type journalEntry struct {

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 
@@ -12,12 +13,17 @@ import (
 
 // judge runs the item's checks on the answer and sets the record's status:
 // pass when every check passed, fail when one failed, error when one could
-// not be decided.
-func judge(r *report.Record, it prompts.Item, ans llm.Answer) {
+// not be decided. Graded checks go to the grader.
+func (w *Work) judge(ctx context.Context, r *report.Record, it prompts.Item, ans llm.Answer) {
 	r.Status = report.Pass
 	a := checks.Answer{Text: ans.Text, LatencyMS: ans.Latency.Milliseconds()}
 	for _, spec := range it.Expect {
-		res := checks.Evaluate(spec, a)
+		var res checks.Result
+		if spec.Graded() {
+			res = w.Grader.grade(ctx, spec, ans.Text)
+		} else {
+			res = checks.Evaluate(spec, a)
+		}
 		r.Checks = append(r.Checks, res)
 		switch {
 		case res.Error != "":

@@ -47,6 +47,10 @@ type Work struct {
 	Suites []*prompts.Suite
 	// Models are the models an item runs on when it names none of its own.
 	Models []string
+	// SuiteModels lets a suite that names a model (its YAML header) run on
+	// it instead of Models: set it when Models are a default, not the
+	// user's choice.
+	SuiteModels bool
 	// Concurrency is the most items in flight at once (-j).
 	Concurrency int
 	// Audit records the events; nothing reaches Model before Audit has
@@ -72,10 +76,22 @@ type Work struct {
 	// Earlier, when set, is the unfinished run being resumed: its finished
 	// lines are kept, its receipts reused.
 	Earlier *Earlier
+	// Grader decides llm-rubric and similar checks; without one they are
+	// undecided (status error).
+	Grader *Grader
+	// Baseline, when set, is an earlier report: each line gets a regression
+	// field saying how it differs from the same item's line there.
+	Baseline *report.Baseline
+	// SameCheck, when set ("similar" or "llm-rubric"), asks the Grader
+	// whether a changed answer still says what the baseline's said;
+	// SameThreshold is the cosine "similar" needs.
+	SameCheck     string
+	SameThreshold float64
 
 	stopOnce sync.Once
 	stop     chan struct{}
 	summary  report.Summary
+	differ   *report.Differ
 }
 
 // ErrInterrupted is returned by Run after Stop: the items in flight were
@@ -89,6 +105,19 @@ type InputError struct{ Err error }
 
 func (e *InputError) Error() string { return e.Err.Error() }
 func (e *InputError) Unwrap() error { return e.Err }
+
+// ModelsOf is the models an item runs on: its own model if it names one;
+// else its suite's, when suiteModels is set and the suite names one; else
+// models.
+func ModelsOf(it prompts.Item, s *prompts.Suite, models []string, suiteModels bool) []string {
+	switch {
+	case it.Model != "":
+		return []string{it.Model}
+	case suiteModels && s.Model() != "":
+		return []string{s.Model()}
+	}
+	return models
+}
 
 // job is one (item, model, repeat) on its way through the pipeline.
 type job struct {
@@ -122,12 +151,23 @@ func (w *Work) Stop() {
 // Summary counts the records written so far.
 func (w *Work) Summary() report.Summary { return w.summary }
 
+// Diff compares the lines written with the Baseline.
+func (w *Work) Diff() report.Diff {
+	if w.differ == nil {
+		return report.Diff{}
+	}
+	return w.differ.Diff()
+}
+
 // Run runs every item and writes the report. It returns nil when every item
 // has a line; ErrInterrupted after Stop; an *InputError when a streamed
 // suite turned out invalid; ctx's error when ctx ended (the items in flight
 // are abandoned and not written); or the report's write error.
 func (w *Work) Run(ctx context.Context) error {
 	w.Init()
+	if w.Baseline != nil {
+		w.differ = report.NewDiffer(w.Baseline)
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	// window bounds the jobs started but not yet written, so a slow item
 	// holds back at most this many finished ones in memory.
@@ -197,11 +237,7 @@ func (w *Work) feed(ctx context.Context, jobs chan<- *job, window chan struct{})
 			if err != nil {
 				return &InputError{Err: err}
 			}
-			models := w.Models
-			if it.Model != "" {
-				models = []string{it.Model}
-			}
-			for _, m := range models {
+			for _, m := range ModelsOf(it, s, w.Models, w.SuiteModels) {
 				for rep := 1; rep <= repeats; rep++ {
 					j := &job{index: index, item: it, key: Key{Suite: it.Suite, ID: it.ID, Model: m}}
 					index++
@@ -266,8 +302,12 @@ func (w *Work) write(ctx context.Context, done <-chan *job, window <-chan struct
 			next++
 			var err error
 			if h.raw != nil {
+				if w.differ != nil {
+					w.differ.Add(h.rec) // the kept line keeps its own field
+				}
 				err = w.Report.Raw(h.raw)
 			} else {
+				w.regression(h.rec)
 				err = w.Report.Buffer(h.rec)
 			}
 			if err != nil {
@@ -349,7 +389,8 @@ func (w *Work) do(ctx context.Context, j *job) {
 		}
 		r.Audit.Output = &receipt
 	}
-	judge(r, it, ans)
+	w.judge(ctx, r, it, ans)
+	w.same(ctx, j.key, r)
 	if w.Journal != nil && ctx.Err() == nil {
 		w.Journal.Record(j.key, r)
 	}
