@@ -184,7 +184,7 @@ func (c *Client) bulkBody(events []Event, idx []int) ([]byte, error) {
 	req := sdk.LogBulkRequest{Events: make([]*sdk.LogEvent, len(idx)), Verbose: c.cfg.Verbose}
 	req.ConfigID = c.cfg.ConfigID
 	for n, i := range idx {
-		le := &sdk.LogEvent{Event: events[i]}
+		le := &sdk.LogEvent{Event: events[i].wire()}
 		if c.cfg.Signer != nil {
 			if err := c.cfg.Signer.sign(le); err != nil {
 				return nil, fmt.Errorf("signing event: %w", err)

@@ -35,6 +35,21 @@ type Event struct {
 	Timestamp string `json:"timestamp,omitempty"`
 }
 
+// wire returns the event as it goes on the wire: the event itself, except
+// that an event of the Standard schema (one with an action) always carries
+// message, which that schema requires, even when the text it records is
+// empty (an empty answer). Encode wire(), not the event, wherever the JSON
+// must be what Pangea receives: the request, its signature, proof checks.
+func (e Event) wire() any {
+	if e.Action == "" || e.Message != "" {
+		return e
+	}
+	return struct {
+		Event
+		Message string `json:"message"` // hides Event.Message, omitempty
+	}{Event: e}
+}
+
 // Fields returns the event's non-empty fields by name, as they are sent.
 func (e Event) Fields() map[string]string {
 	m := make(map[string]string, 6)

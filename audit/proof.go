@@ -167,7 +167,7 @@ func consistentRoot(newRoot string, proof []string) (string, bool) {
 
 // sameEvent reports whether the envelope's event is the event that was sent.
 func sameEvent(sent Event, got any) bool {
-	b, err := json.Marshal(sent)
+	b, err := json.Marshal(sent.wire())
 	if err != nil {
 		return false
 	}

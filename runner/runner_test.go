@@ -268,7 +268,17 @@ func TestNoBulkCallOverPangeasLimit(t *testing.T) {
 	r := newRig(t)
 	r.openai.SetLatency(50*time.Millisecond, 0)
 	const n = 3000
-	w := r.work(t, suiteOf(n, plainItem), 2500, nil)
+	w := r.work(t, suiteOf(n, plainItem), 2500, func(w *Work) {
+		// A long linger lets calls fill up to the limit even on a slow
+		// machine, so the bound is really exercised.
+		ac, err := audit.NewClient(audit.Config{Domain: r.pangea.URL(), Token: token, Concurrency: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := audit.NewBatcher(ac, audit.BatcherConfig{Concurrency: 4, Linger: time.Second})
+		t.Cleanup(b.Close)
+		w.Audit = b
+	})
 	if err := w.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
