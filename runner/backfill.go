@@ -3,13 +3,10 @@ package runner
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/tracebatch/tracebatch/audit"
 	"github.com/tracebatch/tracebatch/prompts"
@@ -101,52 +98,11 @@ func (b *Backfill) Summary() report.Summary { return b.summary }
 // Work.Run.
 func (b *Backfill) Run(ctx context.Context) error {
 	b.init()
-	g, ctx := errgroup.WithContext(ctx)
-	window := make(chan struct{}, 2*b.Concurrency)
-	batches := make(chan *batch)
-	done := make(chan *batch, b.Concurrency)
-	var inputErr error
-	g.Go(func() error {
-		defer close(batches)
-		err := b.feed(ctx, batches, window)
-		var ie *InputError
-		if errors.As(err, &ie) {
-			inputErr = err
-			return nil
-		}
-		return err
-	})
-	g.Go(func() error {
-		defer close(done)
-		senders, ctx := errgroup.WithContext(ctx)
-		senders.SetLimit(b.Concurrency)
-		for bt := range batches {
-			senders.Go(func() error {
-				b.send(ctx, bt)
-				select {
-				case done <- bt:
-					return nil
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			})
-		}
-		return senders.Wait()
-	})
-	g.Go(func() error { return b.write(ctx, done, window) })
-	err := g.Wait()
-	switch {
-	case err != nil:
-		return err
-	case inputErr != nil:
-		return inputErr
-	}
-	select {
-	case <-b.stop:
-		return ErrInterrupted
-	default:
-		return nil
-	}
+	return stages[*batch]{
+		feed: b.feed, work: b.send, write: b.write,
+		workers: b.Concurrency, window: 2 * b.Concurrency,
+		stop: b.stop,
+	}.run(ctx)
 }
 
 // feed fills batches from the input, in order.

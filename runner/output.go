@@ -26,23 +26,15 @@ type Output struct {
 	path, next string
 }
 
-// CreateOutput opens the report at path and its journal. With resume, the
-// earlier report and journal are read first and kept until the new report
-// replaces them; without, both start empty.
+// CreateOutput opens the report of a run at path and its journal. With
+// resume, the earlier report and journal are read first and kept until the
+// new report replaces them; without, both start empty.
 func CreateOutput(path string, resume bool) (*Output, error) {
-	o := &Output{path: path}
-	var err error
-	if resume {
-		if o.Earlier, err = LoadEarlier(path); err != nil {
-			return nil, err
-		}
-		o.next = path + ".resume"
-		o.Report, err = report.Create(o.next)
-	} else {
-		o.Report, err = report.Create(path)
-	}
+	o, err := create(path, resume, func(o *Output) (err error) {
+		o.Earlier, err = LoadEarlier(path)
+		return err
+	})
 	if err != nil {
-		o.closeEarlier()
 		return nil, err
 	}
 	if o.Journal, err = OpenJournal(JournalPath(path), !resume); err != nil {
@@ -57,18 +49,26 @@ func CreateOutput(path string, resume bool) (*Output, error) {
 // keeps no journal: its report, written in input order, says what was done.
 // With resume, the earlier report is read in step with the input.
 func CreateBackfillOutput(path string, resume bool) (*Output, error) {
+	return create(path, resume, func(o *Output) (err error) {
+		o.Prefix, err = OpenPrefix(path)
+		return err
+	})
+}
+
+// create opens the report; when resuming, it first reads the earlier run
+// with earlier, and writes the new report beside the old one.
+func create(path string, resume bool, earlier func(*Output) error) (*Output, error) {
 	o := &Output{path: path}
-	var err error
+	target := path
 	if resume {
-		if o.Prefix, err = OpenPrefix(path); err != nil {
+		if err := earlier(o); err != nil {
 			return nil, err
 		}
 		o.next = path + ".resume"
-		o.Report, err = report.Create(o.next)
-	} else {
-		o.Report, err = report.Create(path)
+		target = o.next
 	}
-	if err != nil {
+	var err error
+	if o.Report, err = report.Create(target); err != nil {
 		o.closeEarlier()
 		return nil, err
 	}

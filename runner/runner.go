@@ -13,8 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/tracebatch/tracebatch/audit"
 	"github.com/tracebatch/tracebatch/llm"
 	"github.com/tracebatch/tracebatch/prompts"
@@ -168,56 +166,13 @@ func (w *Work) Run(ctx context.Context) error {
 	if w.Baseline != nil {
 		w.differ = report.NewDiffer(w.Baseline)
 	}
-	g, ctx := errgroup.WithContext(ctx)
-	// window bounds the jobs started but not yet written, so a slow item
-	// holds back at most this many finished ones in memory.
-	window := make(chan struct{}, 4*w.Concurrency+16)
-	jobs := make(chan *job)
-	done := make(chan *job, w.Concurrency)
-	var inputErr error
-
-	g.Go(func() error {
-		defer close(jobs)
-		err := w.feed(ctx, jobs, window)
-		var ie *InputError
-		if errors.As(err, &ie) {
-			inputErr = err
-			return nil
-		}
-		return err
-	})
-	g.Go(func() error {
-		defer close(done)
-		workers, ctx := errgroup.WithContext(ctx)
-		workers.SetLimit(w.Concurrency)
-		for j := range jobs {
-			workers.Go(func() error {
-				w.do(ctx, j)
-				select {
-				case done <- j:
-					return nil
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			})
-		}
-		return workers.Wait()
-	})
-	g.Go(func() error { return w.write(ctx, done, window) })
-
-	err := g.Wait()
-	switch {
-	case err != nil:
-		return err
-	case inputErr != nil:
-		return inputErr
-	}
-	select {
-	case <-w.stop:
-		return ErrInterrupted
-	default:
-		return nil
-	}
+	return stages[*job]{
+		feed: w.feed, work: w.do, write: w.write,
+		workers: w.Concurrency,
+		// A slow item holds back at most this many finished ones in memory.
+		window: 4*w.Concurrency + 16,
+		stop:   w.stop,
+	}.run(ctx)
 }
 
 // feed reads the suites and hands out one job per (item, model, repeat), in

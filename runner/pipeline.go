@@ -1,0 +1,77 @@
+package runner
+
+import (
+	"context"
+	"errors"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// stages are the three stages of every run, over jobs of type J.
+type stages[J any] struct {
+	// feed hands out jobs in input order, taking a place in window for
+	// each; it returns when the input ends, on Stop, or on ctx.
+	feed func(ctx context.Context, jobs chan<- J, window chan struct{}) error
+	// work does one job.
+	work func(ctx context.Context, job J)
+	// write puts finished jobs back in input order, writes them, and frees
+	// their places in window.
+	write func(ctx context.Context, done <-chan J, window <-chan struct{}) error
+	// workers is the most jobs worked on at once; window the most handed
+	// out and not yet written.
+	workers, window int
+	// stop is closed by Stop.
+	stop <-chan struct{}
+}
+
+// run runs the stages as an errgroup pipeline: each stage owns the channel
+// it writes and closes it, and all stop when ctx ends. An *InputError from
+// feed ends the input but lets the jobs handed out finish and be written;
+// run then returns it. After stop, run returns ErrInterrupted.
+func (s stages[J]) run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	window := make(chan struct{}, s.window)
+	jobs := make(chan J)
+	done := make(chan J, s.workers)
+	var inputErr error
+	g.Go(func() error {
+		defer close(jobs)
+		err := s.feed(ctx, jobs, window)
+		var ie *InputError
+		if errors.As(err, &ie) {
+			inputErr = err
+			return nil
+		}
+		return err
+	})
+	g.Go(func() error {
+		defer close(done)
+		workers, ctx := errgroup.WithContext(ctx)
+		workers.SetLimit(s.workers)
+		for j := range jobs {
+			workers.Go(func() error {
+				s.work(ctx, j)
+				select {
+				case done <- j:
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			})
+		}
+		return workers.Wait()
+	})
+	g.Go(func() error { return s.write(ctx, done, window) })
+	switch err := g.Wait(); {
+	case err != nil:
+		return err
+	case inputErr != nil:
+		return inputErr
+	}
+	select {
+	case <-s.stop:
+		return ErrInterrupted
+	default:
+		return nil
+	}
+}
