@@ -283,14 +283,16 @@ func TestJournalHoldsReceiptsBeforeTheModelIsAsked(t *testing.T) {
 	if err := w.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	out.Finish(true, true)
 	if checked != 20 {
 		t.Fatalf("checked %d calls", checked)
 	}
-	info, err := os.Stat(path)
-	if err != nil || info.Mode().Perm() != 0o600 {
-		t.Errorf("report mode %v", info.Mode())
+	for _, f := range []string{path, JournalPath(path)} {
+		info, err := os.Stat(f)
+		if err != nil || info.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, %v; want 0600", f, info.Mode(), err)
+		}
 	}
+	out.Finish(true, true)
 }
 
 type checkJournal struct {

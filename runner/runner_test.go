@@ -169,6 +169,11 @@ func TestCompleteOrderedAndAudited(t *testing.T) {
 			t.Fatalf("%s: answer %q, the fake gave %q", rec.ID, rec.Answer, want)
 		}
 	}
+	// The audit side kept its connections: at most its concurrency (4) + 2
+	// over the whole run.
+	if st := r.pangea.Stats(); st.ConnsOpened > 4+2 {
+		t.Errorf("%d connections opened to the audit host for %d calls", st.ConnsOpened, st.Requests)
+	}
 }
 
 // TestFaithfulAndAuditedFirst checks that every chat request carries exactly
