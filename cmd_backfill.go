@@ -53,9 +53,6 @@ func backfillAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := validateSuites(c.App.ErrWriter, paths); err != nil {
-		return err
-	}
 	acfg, err := auditConfig(c, conc)
 	if err != nil {
 		return err
@@ -64,7 +61,11 @@ func backfillAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := preflight(c, ac, paths, format); err != nil {
+	pf, err := preflight(c, ac, format)
+	if err != nil {
+		return err
+	}
+	if err := validateSuites(paths, pf); err != nil {
 		return err
 	}
 	suites, err := openSuites(paths, c.App.Reader)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -88,17 +90,17 @@ func runAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := validateSuites(c.App.ErrWriter, paths); err != nil {
-		return err
-	}
-	suites, err := openSuites(paths, c.App.Reader)
-	if err != nil {
-		return err
-	}
-	defer closeSuites(suites)
 	models := c.StringSlice(flagModel)
 	suiteModels := !c.IsSet(flagModel) // --model not given: a suite's own model wins
 	if c.Bool("dry-run") {
+		if err := validateSuites(paths, nil); err != nil {
+			return err
+		}
+		suites, err := openSuites(paths, c.App.Reader)
+		if err != nil {
+			return err
+		}
+		defer closeSuites(suites)
 		return dryRun(c.App.Writer, suites, models, suiteModels, format, sel)
 	}
 
@@ -123,9 +125,18 @@ func runAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := preflight(c, ac, paths, format); err != nil {
+	pf, err := preflight(c, ac, format)
+	if err != nil {
 		return err
 	}
+	if err := validateSuites(paths, pf); err != nil {
+		return err
+	}
+	suites, err := openSuites(paths, c.App.Reader)
+	if err != nil {
+		return err
+	}
+	defer closeSuites(suites)
 	out, err := openOutput(c)
 	if err != nil {
 		return err
@@ -326,17 +337,32 @@ func runWithSignals(ctx context.Context, stderr io.Writer, w stoppable, grace ti
 }
 
 // validateSuites checks every suite read from a file before anything is
-// sent, printing every problem; stdin is checked as it streams.
-func validateSuites(stderr io.Writer, paths []string) error {
+// sent, and with pf every item against the audit config, in one pass; stdin
+// is checked as it streams. It returns every problem, file by file in
+// command-line order, each file's in line order.
+func validateSuites(paths []string, pf *runner.Preflight) error {
 	var all prompts.Problems
 	for _, p := range paths {
 		if p == "-" {
 			continue
 		}
-		_, ps, err := prompts.Validate(p)
+		var checked prompts.Problems
+		var each func(prompts.Item)
+		if pf != nil {
+			each = func(it prompts.Item) {
+				if len(checked) < prompts.MaxProblems {
+					checked = append(checked, pf.Check(it)...)
+				}
+			}
+		}
+		_, ps, err := prompts.ValidateEach(p, each)
 		if err != nil {
 			return usageError{err}
 		}
+		ps = append(ps, checked...)
+		slices.SortStableFunc(ps, func(a, b *prompts.Problem) int {
+			return cmp.Or(cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col))
+		})
 		all = append(all, ps...)
 	}
 	if len(all) > 0 {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/tracebatch/tracebatch/audit"
 	"github.com/tracebatch/tracebatch/llm"
-	"github.com/tracebatch/tracebatch/prompts"
 	"github.com/tracebatch/tracebatch/runner"
 )
 
@@ -109,39 +108,23 @@ func eventFormat(c *cli.Context) (audit.Format, error) {
 	return audit.Format{Schema: schema, Context: mode}, nil
 }
 
-// preflight checks the audit config against the events the suites at paths
-// would send (stdin is not read ahead). A config that cannot take them is a
-// usage error: nothing was sent. A schema that cannot be read is said once,
-// and the run goes on.
-func preflight(c *cli.Context, ac *audit.Client, paths []string, format audit.Format) error {
+// preflight reads the audit config's schema and checks that the events of
+// this run fit it. A config that cannot take them is a usage error: nothing
+// was sent. A schema that cannot be read is said once, and the run goes on
+// without the check (nil).
+func preflight(c *cli.Context, ac *audit.Client, format audit.Format) (*runner.Preflight, error) {
 	if !c.Bool("audit-preflight") {
-		return nil
+		return nil, nil
 	}
-	var suites []*prompts.Suite
-	for _, p := range paths {
-		if p == "-" {
-			continue
-		}
-		s, err := prompts.Open(p)
-		if err != nil {
-			closeSuites(suites)
-			return usageError{err}
-		}
-		suites = append(suites, s)
-	}
-	defer closeSuites(suites)
-	err := runner.Preflight(c.Context, ac, suites, format, c.Bool("audit-responses"))
-	var problems prompts.Problems
+	pf, err := runner.NewPreflight(c.Context, ac, format, c.Bool("audit-responses"))
 	switch {
 	case err == nil:
-		return nil
+		return pf, nil
 	case errors.Is(err, audit.ErrSchemaUnreadable):
 		fmt.Fprintf(c.App.ErrWriter, "tracebatch: note: %v; going on without the preflight check\n", err)
-		return nil
-	case errors.As(err, &problems):
-		return problems
+		return nil, nil
 	}
-	return usageError{fmt.Errorf("audit preflight: %w", err)}
+	return nil, usageError{fmt.Errorf("audit preflight: %w", err)}
 }
 
 // modelConfig reads the model flags. A missing key is a usage error that

@@ -5,10 +5,14 @@
 package llm
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -93,6 +97,10 @@ func New(cfg Config) (*Client, error) {
 	rt := cfg.Transport
 	if rt == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
+		// Keep a connection for every call in flight: the default caps
+		// idle connections at 100 in all, which makes -j above 100 reopen
+		// connections all the time.
+		t.MaxIdleConns = 0
 		t.MaxIdleConnsPerHost = cfg.Concurrency + 2
 		rt = t
 	}
@@ -323,10 +331,17 @@ func (c *Client) params(req Request) (openai.ChatCompletionNewParams, []option.R
 func (c *Client) complete(ctx context.Context, req Request) (Answer, attemptResult) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	p, opts := c.params(req)
+	body, err := req.encode()
+	if err != nil {
+		return Answer{}, attemptResult{err: err}
+	}
+	// The SDK's generic Post keeps its base URL, auth, headers and error
+	// handling; the body and the answer are encoded and decoded here with
+	// encoding/json, which costs a fraction of the SDK's reflection-based
+	// codec on the hot path (see bench/README.md).
 	var raw *http.Response
-	opts = append(opts, option.WithResponseInto(&raw))
-	cc, err := c.oa.Chat.Completions.New(ctx, p, opts...)
+	var data []byte
+	err = c.oa.Post(ctx, "chat/completions", body, &data, option.WithResponseInto(&raw))
 	res := attemptResult{limits: limitsOf(raw)}
 	if raw != nil {
 		res.status = raw.StatusCode
@@ -337,6 +352,12 @@ func (c *Client) complete(ctx context.Context, req Request) (Answer, attemptResu
 	}
 	if res.status != http.StatusOK {
 		res.err = fmt.Errorf("model API answered %d instead of 200", res.status)
+		res.retryable = true
+		return Answer{}, res
+	}
+	var cc completion
+	if err := json.Unmarshal(data, &cc); err != nil {
+		res.err = fmt.Errorf("model API answered something that is not a chat completion: %v", err)
 		res.retryable = true
 		return Answer{}, res
 	}
@@ -351,6 +372,61 @@ func (c *Client) complete(ctx context.Context, req Request) (Answer, attemptResu
 		Usage: Usage{PromptTokens: cc.Usage.PromptTokens, CompletionTokens: cc.Usage.CompletionTokens},
 	}
 	return a, res
+}
+
+// completion is the part of a chat completion tracebatch reads.
+type completion struct {
+	Model   string `json:"model"`
+	Choices []struct {
+		Message struct {
+			Content string `json:"content"`
+		} `json:"message"`
+	} `json:"choices"`
+	Usage Usage `json:"usage"`
+}
+
+// encode writes the request's JSON body: model, messages, then the params
+// in key order.
+func (r Request) encode() ([]byte, error) {
+	type message struct {
+		Role    string `json:"role"`
+		Content string `json:"content"`
+	}
+	msgs := make([]message, 0, 2)
+	if r.System != "" {
+		msgs = append(msgs, message{"system", r.System})
+	}
+	msgs = append(msgs, message{"user", r.Prompt})
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	value := func(v any) error {
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		b.Truncate(b.Len() - 1) // Encode ends each value with a newline
+		return nil
+	}
+	b.WriteString(`{"model":`)
+	if err := value(r.Model); err != nil {
+		return nil, err
+	}
+	b.WriteString(`,"messages":`)
+	if err := value(msgs); err != nil {
+		return nil, err
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.Params)) {
+		b.WriteByte(',')
+		if err := value(k); err != nil {
+			return nil, err
+		}
+		b.WriteByte(':')
+		if err := value(r.Params[k]); err != nil {
+			return nil, fmt.Errorf("param %s: %w", k, err)
+		}
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
 
 func (c *Client) stream(ctx context.Context, req Request, onDelta func(string) error) (Answer, attemptResult) {

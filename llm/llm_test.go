@@ -2,7 +2,9 @@ package llm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -180,5 +182,25 @@ func TestPlaintextRefusedForRemoteHosts(t *testing.T) {
 	}
 	if _, err := New(Config{BaseURL: "http://gpu-box:8000/v1", APIKey: testKey, Insecure: true}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestEncodeIsTheDryRunBody(t *testing.T) {
+	body, err := req.encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatalf("%s: %v", body, err)
+	}
+	want, _ := json.Marshal(req.Body())
+	var w map[string]any
+	json.Unmarshal(want, &w)
+	if !reflect.DeepEqual(got, w) {
+		t.Errorf("sent %s\ndry run shows %s", body, want)
+	}
+	if !strings.Contains(string(body), "<magic> & links") {
+		t.Errorf("text escaped on the wire: %s", body)
 	}
 }

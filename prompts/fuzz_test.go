@@ -76,7 +76,7 @@ func FuzzJSONL(f *testing.F) {
 		viaNext := nextAll(t, s, len(data)+2)
 		checkPositions(t, name, bytes.TrimPrefix(data, bom), viaNext)
 
-		_, viaValidate, err := validateJSONL(name, bytes.NewReader(data), &reader{jsonl: true})
+		_, viaValidate, err := validateJSONL(name, bytes.NewReader(data), &reader{jsonl: true}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

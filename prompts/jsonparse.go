@@ -276,6 +276,13 @@ func (p *jsonParser) string() (string, error) {
 	p.pos++
 	escaped := false
 	for p.pos < len(p.data) {
+		// Skip a run of ordinary bytes at once: most of a prompt is one.
+		for p.pos < len(p.data) && plainByte[p.data[p.pos]] {
+			p.pos++
+		}
+		if p.pos >= len(p.data) {
+			break
+		}
 		c := p.data[p.pos]
 		switch {
 		case c == '"':
@@ -301,14 +308,21 @@ func (p *jsonParser) string() (string, error) {
 			default:
 				return "", errJSONSyntax
 			}
-		case c < 0x20:
+		default: // c < 0x20
 			return "", errJSONSyntax
-		default:
-			p.pos++
 		}
 	}
 	return "", errJSONSyntax
 }
+
+// plainByte marks the bytes a JSON string holds as they are: all but
+// control characters, the quote and the backslash.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // hex4 decodes the four hex digits at the start of b, or returns -1.
 func hex4(b []byte) rune {

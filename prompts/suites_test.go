@@ -3,6 +3,7 @@ package prompts
 import (
 	"errors"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -322,5 +323,25 @@ func TestFormatOf(t *testing.T) {
 	}
 	if YAML.String() != "YAML" || JSONL.String() != "JSONL" || Format(9).String() != "Format(9)" {
 		t.Error("Format.String")
+	}
+}
+
+// TestValidateEachSeesTheValidItems checks that ValidateEach hands over
+// every valid item, and only those, in both formats.
+func TestValidateEachSeesTheValidItems(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"e.jsonl": `{"id":"a","prompt":"one"}` + "\n" + `{"id":"b","promt":"typo"}` + "\n" + `{"id":"c","prompt":"three"}` + "\n",
+		"e.yaml":  "prompts:\n  - {id: a, prompt: one}\n  - {id: b, promt: typo}\n  - {id: c, prompt: three}\n",
+	} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		n, ps, err := ValidateEach(path, func(it Item) { ids = append(ids, it.ID) })
+		if err != nil || n != 3 || len(ps) != 1 || strings.Join(ids, ",") != "a,c" {
+			t.Errorf("%s: n=%d problems=%v err=%v ids=%v", name, n, ps, err, ids)
+		}
 	}
 }

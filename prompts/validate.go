@@ -32,6 +32,13 @@ const MaxProblems = 1000
 // with the size of the items. Standard input, which cannot be read twice,
 // keeps a map of hashes instead, as Next does.
 func Validate(path string) (n int, ps Problems, err error) {
+	return ValidateEach(path, nil)
+}
+
+// ValidateEach is Validate, and calls each, when it is not nil, with every
+// valid item as it goes, so that a caller can check the items further in
+// the same pass (the audit preflight does).
+func ValidateEach(path string, each func(Item)) (n int, ps Problems, err error) {
 	format, err := FormatOf(path)
 	if err != nil {
 		return 0, nil, err
@@ -41,7 +48,7 @@ func Validate(path string) (n int, ps Problems, err error) {
 		if err != nil {
 			return 0, nil, err
 		}
-		return validateSuite(s)
+		return validateSuite(s, each)
 	}
 	f, err := openFile(path)
 	if err != nil {
@@ -60,17 +67,24 @@ func Validate(path string) (n int, ps Problems, err error) {
 		}
 		var l limiter
 		l.add(doc.all())
+		if each != nil && len(doc.fatal) == 0 {
+			for _, e := range doc.entries {
+				if len(e.ps) == 0 {
+					each(e.item)
+				}
+			}
+		}
 		return len(doc.entries), l.result(path), nil
 	}
 	rd.jsonl = true
-	return validateJSONL(path, f, rd)
+	return validateJSONL(path, f, rd, each)
 }
 
 // validateSuite reads every item of the JSONL suite s with Next.
-func validateSuite(s *Suite) (int, Problems, error) {
+func validateSuite(s *Suite, each func(Item)) (int, Problems, error) {
 	var l limiter
 	for {
-		_, err := s.Next()
+		it, err := s.Next()
 		if err == io.EOF {
 			return s.jsonl.items, l.result(s.File()), nil
 		}
@@ -78,26 +92,32 @@ func validateSuite(s *Suite) (int, Problems, error) {
 		if !errors.As(err, &ps) && err != nil {
 			return s.jsonl.items, nil, err
 		}
+		if err == nil && each != nil {
+			each(it)
+		}
 		l.add(ps)
 	}
 }
 
 // validateJSONL validates the JSONL file f at path, finding duplicate ids
 // with a second pass.
-func validateJSONL(path string, f io.ReadSeeker, rd *reader) (int, Problems, error) {
+func validateJSONL(path string, f io.ReadSeeker, rd *reader, each func(Item)) (int, Problems, error) {
 	src := newJSONLSource(path, baseName(path), f, rd)
 	var hashes []uint64
 	src.seen = nil
 	src.ids = func(h uint64) { hashes = append(hashes, h) }
 	var l limiter
 	for {
-		_, err := src.next()
+		it, err := src.next()
 		if err == io.EOF {
 			break
 		}
 		var ps Problems
 		if !errors.As(err, &ps) && err != nil {
 			return src.items, nil, err
+		}
+		if err == nil && each != nil {
+			each(it)
 		}
 		l.add(ps)
 	}

@@ -103,16 +103,24 @@ func (j *Journal) Receipt(ctx context.Context, key Key, eventSHA256 string, r au
 // Record keeps a finished line until the report has it. It does not wait:
 // losing it costs only a repeated model call.
 func (j *Journal) Record(key Key, rec *report.Record) {
+	// The line is a journalEntry with Key and Record, put together by hand
+	// so the record is encoded once (json.RawMessage would be re-read).
+	k, err := json.Marshal(key)
+	if err != nil {
+		j.fail(fmt.Errorf("journal: %w", err))
+		return
+	}
 	raw, err := json.Marshal(rec)
 	if err != nil {
 		j.fail(fmt.Errorf("journal: %w", err))
 		return
 	}
-	line, err := json.Marshal(journalEntry{Key: key, Record: raw})
-	if err != nil {
-		j.fail(fmt.Errorf("journal: %w", err))
-		return
-	}
+	line := make([]byte, 0, len(k)+len(raw)+len(`{"key":,"record":}`))
+	line = append(line, `{"key":`...)
+	line = append(line, k...)
+	line = append(line, `,"record":`...)
+	line = append(line, raw...)
+	line = append(line, '}')
 	j.in <- journalWrite{line: line}
 }
 

@@ -46,17 +46,21 @@ func (s stages[J]) run(ctx context.Context) error {
 	})
 	g.Go(func() error {
 		defer close(done)
+		// A fixed pool: each worker takes jobs until they run out, so no
+		// goroutine (and no fresh stack) is made per job.
 		workers, ctx := errgroup.WithContext(ctx)
 		workers.SetLimit(s.workers)
-		for j := range jobs {
+		for range s.workers {
 			workers.Go(func() error {
-				s.work(ctx, j)
-				select {
-				case done <- j:
-					return nil
-				case <-ctx.Done():
-					return ctx.Err()
+				for j := range jobs {
+					s.work(ctx, j)
+					select {
+					case done <- j:
+					case <-ctx.Done():
+						return ctx.Err()
+					}
 				}
+				return nil
 			})
 		}
 		return workers.Wait()
