@@ -141,7 +141,7 @@ func runAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	batcher := audit.NewBatcher(ac, audit.BatcherConfig{Size: size, Linger: c.Duration("audit-linger"), Concurrency: acfg.Concurrency})
+	batcher := audit.NewBatcher(ac, audit.BatcherConfig{Size: size, Linger: c.Duration("audit-linger"), Concurrency: acfg.Concurrency, Callers: j})
 
 	graderModel := c.String("grader-model")
 	if graderModel == "" {

@@ -24,6 +24,8 @@ type Batcher struct {
 	size        int
 	linger      time.Duration
 	concurrency int
+	callers     int
+	inFlight    atomic.Int64 // events sent and not yet answered
 
 	in    chan pending
 	slots chan struct{}
@@ -50,6 +52,11 @@ type BatcherConfig struct {
 	Linger time.Duration
 	// Concurrency is how many calls may be in flight (default 4).
 	Concurrency int
+	// Callers, when set, is the most callers that can be waiting at once
+	// (the run's -j, each worker waiting for one event at a time). When
+	// every one of them is waiting, no event can join the gathered ones,
+	// so the call leaves at once instead of lingering.
+	Callers int
 }
 
 // NewBatcher starts a batcher over log. Close it to stop it.
@@ -68,6 +75,7 @@ func NewBatcher(log Logger, cfg BatcherConfig) *Batcher {
 		size:        cfg.Size,
 		linger:      cfg.Linger,
 		concurrency: cfg.Concurrency,
+		callers:     cfg.Callers,
 		in:          make(chan pending),
 		slots:       make(chan struct{}, cfg.Concurrency),
 		done:        make(chan struct{}),
@@ -126,6 +134,7 @@ func (b *Batcher) loop() {
 		}
 		timer.Stop()
 		b.slots <- struct{}{} // at most Concurrency calls in flight
+		b.inFlight.Add(int64(len(batch)))
 		b.wg.Add(1)
 		go b.send(batch)
 		batch = nil
@@ -137,7 +146,7 @@ func (b *Batcher) loop() {
 			if len(batch) == 1 {
 				timer.Reset(b.linger)
 			}
-			if len(batch) >= b.size {
+			if len(batch) >= b.size || (b.callers > 0 && len(batch)+int(b.inFlight.Load()) >= b.callers) {
 				flush()
 			}
 		case <-timer.C:
@@ -154,6 +163,7 @@ func (b *Batcher) loop() {
 func (b *Batcher) send(batch []pending) {
 	defer b.wg.Done()
 	defer func() { <-b.slots }()
+	defer b.inFlight.Add(-int64(len(batch)))
 	live := batch[:0]
 	for _, p := range batch {
 		if err := p.ctx.Err(); err != nil {

@@ -113,3 +113,29 @@ func TestBatcherStopsCallingAfterAFatalError(t *testing.T) {
 		t.Errorf("%d calls after a 401, want 1", got)
 	}
 }
+
+// TestBatcherLeavesAtOnceWhenEveryCallerWaits: with Callers set, a call
+// that holds every caller's event does not linger.
+func TestBatcherLeavesAtOnceWhenEveryCallerWaits(t *testing.T) {
+	l := &countingLogger{}
+	b := NewBatcher(l, BatcherConfig{Linger: time.Hour, Callers: 8})
+	defer b.Close()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			if _, err := b.Record(context.Background(), inputEvents(1, fmt.Sprint(i))[0]); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the call lingered although every caller was waiting")
+	}
+	if got := l.calls.Load(); got > 8 {
+		t.Errorf("%d calls for 8 events", got)
+	}
+}
