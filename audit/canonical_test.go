@@ -3,6 +3,7 @@ package audit
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"os"
@@ -123,5 +124,33 @@ func BenchmarkCanonical(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestInputIsCanonical checks that Format.Input, which writes event_input
+// directly, gives exactly Canonical's bytes, in both context modes.
+func TestInputIsCanonical(t *testing.T) {
+	for _, c := range []struct{ ctx, prompt string }{
+		{"", ""},
+		{"Magic <links> & \"tokens\"\u2028\x01", "What?\n\t\\"},
+		{strings.Repeat("é", 300), "emoji \U0001F600"},
+	} {
+		ev, err := Format{}.Input(c.ctx, c.prompt, Meta{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := Canonical(map[string]any{"context": c.ctx, "prompt": c.prompt})
+		if ev.EventInput != string(want) {
+			t.Errorf("full: got %s, want %s", ev.EventInput, want)
+		}
+		ev, _ = Format{Context: HashContext}.Input(c.ctx, c.prompt, Meta{})
+		sum := sha256.Sum256([]byte(c.ctx))
+		want, _ = Canonical(map[string]any{"context_sha256": hex.EncodeToString(sum[:]), "context_length": len(c.ctx), "prompt": c.prompt})
+		if ev.EventInput != string(want) {
+			t.Errorf("sha256: got %s, want %s", ev.EventInput, want)
+		}
+	}
+	if _, err := (Format{}).Input("ok", "bad \xff", Meta{}); err == nil {
+		t.Error("invalid UTF-8 accepted")
 	}
 }

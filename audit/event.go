@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -168,22 +169,30 @@ func (f Format) tools() string {
 // context_length in place of the context. The error is for text that is not
 // valid UTF-8.
 func (f Format) Input(context, prompt string, m Meta) (Event, error) {
-	var payload map[string]any
+	// The canonical JSON of {"context": …, "prompt": …} (or its hashed
+	// form), written directly: keys in sorted order, one allocation. The
+	// test vectors check it against Canonical and Python.
+	b := make([]byte, 0, len(context)+len(prompt)+64)
+	var err error
 	if f.Context == HashContext {
 		sum := sha256.Sum256([]byte(context))
-		payload = map[string]any{
-			"context_sha256": hex.EncodeToString(sum[:]),
-			"context_length": len(context),
-			"prompt":         prompt,
-		}
+		b = append(b, `{"context_length":`...)
+		b = strconv.AppendInt(b, int64(len(context)), 10)
+		b = append(b, `,"context_sha256":"`...)
+		b = hex.AppendEncode(b, sum[:])
+		b = append(b, `","prompt":`...)
 	} else {
-		payload = map[string]any{"context": context, "prompt": prompt}
+		b = append(b, `{"context":`...)
+		if b, err = appendString(b, context); err != nil {
+			return Event{}, fmt.Errorf("audit input event: %w", err)
+		}
+		b = append(b, `,"prompt":`...)
 	}
-	input, err := Canonical(payload)
-	if err != nil {
+	if b, err = appendString(b, prompt); err != nil {
 		return Event{}, fmt.Errorf("audit input event: %w", err)
 	}
-	return f.event(TypeInput, string(input), "", m), nil
+	b = append(b, '}')
+	return f.event(TypeInput, string(b), "", m), nil
 }
 
 // Output builds the event that records an answer, as Pangea's

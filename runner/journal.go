@@ -34,8 +34,8 @@ type journalEntry struct {
 
 // Journal is the write-ahead log beside a report (REPORT.journal). The
 // receipt of every accepted input event is written and synced to disk before
-// its prompt goes to the model, and every finished line is written before it
-// waits for its turn in the report. A resumed run reads it, so that no
+// its prompt goes to the model, and every finished line that has to wait for
+// its turn in the report is written there while it waits. A resumed run reads it, so that no
 // accepted event is sent again and no finished answer is asked for again.
 // Writes from many workers are grouped: one write and one sync serve all the
 // receipts that arrived meanwhile.

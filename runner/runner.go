@@ -241,12 +241,17 @@ func (w *Work) feed(ctx context.Context, jobs chan<- *job, window chan struct{})
 
 // write puts finished jobs in input order and writes each as soon as all
 // before it are written; records that become writable together are flushed
-// together.
+// together. A record that has to wait is journaled while it waits.
 func (w *Work) write(ctx context.Context, done <-chan *job, window <-chan struct{}) error {
 	held := map[int]*job{}
 	next := 0
 	for j := range done {
 		held[j.pos] = j
+		if j.pos != next && j.raw == nil && w.Journal != nil && ctx.Err() == nil {
+			// It must wait for the lines before it: keep it in the journal
+			// meanwhile, so a crash does not lose an answer paid for.
+			w.Journal.Record(j.key, j.rec)
+		}
 		wrote := false
 		for {
 			h, ok := held[next]
@@ -346,9 +351,6 @@ func (w *Work) do(ctx context.Context, j *job) {
 	}
 	w.judge(ctx, r, it, ans)
 	w.same(ctx, j.key, r)
-	if w.Journal != nil && ctx.Err() == nil {
-		w.Journal.Record(j.key, r)
-	}
 }
 
 // audit records the input event and puts its receipt in the record; with a
