@@ -40,7 +40,8 @@ type jsonScratch struct {
 // allocated in chunks, none of which is ever handed out twice.
 func (p *jsonParser) newNode() *node {
 	if len(p.nodes) == 0 {
-		p.nodes = make([]node, 64)
+		// Nodes come in slabs; an item line needs about a dozen.
+		p.nodes = make([]node, 16)
 	}
 	n := &p.nodes[0]
 	p.nodes = p.nodes[1:]

@@ -73,7 +73,20 @@ func (w *Writer) Buffer(r *Record) error {
 	if err := w.enc.Encode(r); err != nil {
 		return fmt.Errorf("report: encoding %s: %w", r.ID, err)
 	}
-	if _, err := w.w.Write(w.buf.Bytes()); err != nil {
+	return w.line(w.buf.Bytes())
+}
+
+// line buffers one whole line (with its newline). A line never reaches the
+// file in pieces: if it does not fit in what is left of the buffer, the
+// buffer is flushed first, and a line longer than the buffer is written in
+// one call of its own.
+func (w *Writer) line(b []byte) error {
+	if len(b) > w.w.Available() && w.w.Buffered() > 0 {
+		if err := w.w.Flush(); err != nil {
+			return fmt.Errorf("report: writing %s: %w", w.path, err)
+		}
+	}
+	if _, err := w.w.Write(b); err != nil {
 		return fmt.Errorf("report: writing %s: %w", w.path, err)
 	}
 	return nil
@@ -82,13 +95,10 @@ func (w *Writer) Buffer(r *Record) error {
 // Raw writes a line that is already a record (copied from an earlier
 // report), without flushing.
 func (w *Writer) Raw(line []byte) error {
-	if _, err := w.w.Write(line); err != nil {
-		return fmt.Errorf("report: writing %s: %w", w.path, err)
-	}
-	if err := w.w.WriteByte('\n'); err != nil {
-		return fmt.Errorf("report: writing %s: %w", w.path, err)
-	}
-	return nil
+	w.buf.Reset()
+	w.buf.Write(line)
+	w.buf.WriteByte('\n')
+	return w.line(w.buf.Bytes())
 }
 
 // Flush writes what is buffered.

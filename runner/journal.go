@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -211,11 +212,18 @@ func (j *Journal) firstErr() error {
 	return j.err
 }
 
-// eventSHA256 identifies an event by its JSON encoding.
+// eventSHA256 identifies an event: the SHA-256 of its fields, each
+// length-prefixed so that no two events share an encoding.
 func eventSHA256(ev audit.Event) string {
-	b, _ := json.Marshal(ev) // a struct of strings always encodes
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	h := sha256.New()
+	var n [8]byte
+	for _, f := range [...]string{ev.EventType, ev.EventTools, ev.EventInput, ev.EventOutput, ev.Message,
+		ev.Action, ev.Source, ev.Target, ev.Status, ev.Actor, ev.Timestamp} {
+		binary.BigEndian.PutUint64(n[:], uint64(len(f)))
+		h.Write(n[:])
+		io.WriteString(h, f)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // readJournal reads the journal at path, keeping for each key its last

@@ -280,11 +280,16 @@ func (w *Work) write(ctx context.Context, done <-chan *job, window <-chan struct
 			}
 			<-window
 		}
-		if wrote {
+		// Flush when caught up: lines are on disk as soon as nothing more
+		// is ready, and a busy run makes one write for many lines.
+		if wrote && len(done) == 0 {
 			if err := w.Report.Flush(); err != nil {
 				return err
 			}
 		}
+	}
+	if err := w.Report.Flush(); err != nil {
+		return err
 	}
 	if ctx.Err() != nil || len(held) == 0 {
 		return nil
