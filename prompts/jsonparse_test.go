@@ -2,6 +2,7 @@ package prompts
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -111,4 +112,23 @@ func FuzzJSONValue(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		compareWithStd(t, data)
 	})
+}
+
+// TestPlainWordMatchesPlainByte checks the eight-at-a-time test against the
+// byte table over every byte value in every position.
+func TestPlainWordMatchesPlainByte(t *testing.T) {
+	base := []byte("abcdefgh")
+	for pos := range 8 {
+		for c := range 256 {
+			w := bytes.Clone(base)
+			w[pos] = byte(c)
+			want := true
+			for _, b := range w {
+				want = want && plainByte[b]
+			}
+			if got := plainWord(binary.LittleEndian.Uint64(w)); got != want {
+				t.Fatalf("byte %#x at %d: plainWord %v, plainByte %v", c, pos, got, want)
+			}
+		}
+	}
 }
