@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -9,7 +8,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/tracebatch/tracebatch/audit"
-	"github.com/tracebatch/tracebatch/report"
 	"github.com/tracebatch/tracebatch/runner"
 )
 
@@ -53,40 +51,14 @@ func backfillAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	acfg, err := auditConfig(c, conc)
-	if err != nil {
-		return err
-	}
-	ac, err := newAudit(acfg)
-	if err != nil {
-		return err
-	}
-	pf, err := preflight(c, ac, format)
-	if err != nil {
-		return err
-	}
-	if err := validateSuites(paths, pf); err != nil {
-		return err
-	}
-	suites, err := openSuites(paths, c.App.Reader)
+	ac, suites, err := audited(c, conc, paths, format)
 	if err != nil {
 		return err
 	}
 	defer closeSuites(suites)
-
-	path := c.String("output")
-	var out *runner.Output
-	var w *report.Writer
-	if path == "" || path == "-" {
-		if c.Bool("resume") {
-			return usagef("--resume needs the report in a file: -o FILE")
-		}
-		w, _ = report.Create("-")
-	} else {
-		if out, err = runner.CreateBackfillOutput(path, c.Bool("resume")); err != nil {
-			return usageError{err}
-		}
-		w = out.Report
+	out, err := openOutput(c, true)
+	if err != nil {
+		return err
 	}
 	b := &runner.Backfill{
 		Suites:         suites,
@@ -96,41 +68,21 @@ func backfillAction(c *cli.Context) error {
 		AuditResponses: c.Bool("audit-responses"),
 		BatchSize:      size,
 		Concurrency:    conc,
-		Report:         w,
+		Report:         out.report,
 	}
-	if out != nil {
+	if out.Output != nil {
 		b.Earlier = out.Prefix
 	}
 	start := time.Now()
 	runErr := runWithSignals(c.Context, c.App.ErrWriter, b, c.Duration("grace"))
 	s := b.Summary()
 	kept := runErr == nil || errors.Is(runErr, runner.ErrInterrupted)
-	var ferr error
-	if out != nil {
-		if p := out.Prefix; p != nil {
-			fmt.Fprintf(c.App.ErrWriter, "tracebatch: resumed %s: %d lines kept, %d items sent again\n", path, p.Kept, p.Retried)
-		}
-		ferr = out.Finish(kept, runErr == nil && s.Error == 0)
-	} else {
-		ferr = w.Close()
+	if p := out.Prefix; out.Output != nil && p != nil {
+		fmt.Fprintf(c.App.ErrWriter, "tracebatch: resumed %s: %d lines kept, %d items sent again\n", out.path, p.Kept, p.Retried)
 	}
-	if ferr != nil && runErr == nil {
-		runErr = ferr
+	if err := out.finish(kept, runErr == nil && s.Error == 0); err != nil && runErr == nil {
+		runErr = err
 	}
-	s.WriteLine(c.App.ErrWriter, time.Since(start), path)
-	switch {
-	case errors.Is(runErr, runner.ErrInterrupted), errors.Is(runErr, context.Canceled):
-		if out != nil {
-			fmt.Fprintf(c.App.ErrWriter, "tracebatch: to finish this backfill: %s\n", resumeCommand(c))
-		}
-		return runner.ErrInterrupted
-	case runErr != nil:
-		return runErr
-	case s.Error > 0:
-		if out != nil {
-			fmt.Fprintf(c.App.ErrWriter, "tracebatch: to retry the items that ended in error: %s\n", resumeCommand(c))
-		}
-		return errIncomplete
-	}
-	return nil
+	s.WriteLine(c.App.ErrWriter, time.Since(start), out.path)
+	return ending(c, "backfill", out, runErr, s, false)
 }

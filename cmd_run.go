@@ -104,10 +104,6 @@ func runAction(c *cli.Context) error {
 		return dryRun(c.App.Writer, suites, models, suiteModels, format, sel)
 	}
 
-	acfg, err := auditConfig(c, c.Int("audit-concurrency"))
-	if err != nil {
-		return err
-	}
 	mcfg, err := modelConfig(c, j)
 	if err != nil {
 		return err
@@ -117,31 +113,21 @@ func runAction(c *cli.Context) error {
 	}
 	pacer := runner.NewPacer(j, c.Int("rpm"), c.Int("tpm"))
 	mcfg.Pacer = pacer
-	ac, err := newAudit(acfg)
-	if err != nil {
-		return err
-	}
 	mc, err := newModel(mcfg)
 	if err != nil {
 		return err
 	}
-	pf, err := preflight(c, ac, format)
-	if err != nil {
-		return err
-	}
-	if err := validateSuites(paths, pf); err != nil {
-		return err
-	}
-	suites, err := openSuites(paths, c.App.Reader)
+	conc := c.Int("audit-concurrency")
+	ac, suites, err := audited(c, conc, paths, format)
 	if err != nil {
 		return err
 	}
 	defer closeSuites(suites)
-	out, err := openOutput(c)
+	out, err := openOutput(c, false)
 	if err != nil {
 		return err
 	}
-	batcher := audit.NewBatcher(ac, audit.BatcherConfig{Size: size, Linger: c.Duration("audit-linger"), Concurrency: acfg.Concurrency, Callers: j})
+	batcher := audit.NewBatcher(ac, audit.BatcherConfig{Size: size, Linger: c.Duration("audit-linger"), Concurrency: conc, Callers: j})
 
 	graderModel := c.String("grader-model")
 	if graderModel == "" {
@@ -197,66 +183,7 @@ func runAction(c *cli.Context) error {
 		fmt.Fprintf(c.App.ErrWriter, "the model pushed back %d times; calls in flight went down to %d of %d\n", times, lowest, j)
 	}
 	regressed := diff != nil && diff.Regressed(baseline.failOnChanged)
-	switch {
-	case errors.Is(runErr, runner.ErrInterrupted), errors.Is(runErr, context.Canceled):
-		if out.Output != nil {
-			fmt.Fprintf(c.App.ErrWriter, "tracebatch: to finish this run: %s\n", resumeCommand(c))
-		}
-		return runner.ErrInterrupted
-	case runErr != nil:
-		return runErr
-	case s.Error > 0:
-		if out.Output != nil {
-			fmt.Fprintf(c.App.ErrWriter, "tracebatch: to retry the items that ended in error: %s\n", resumeCommand(c))
-		}
-		return errIncomplete
-	case s.Fail > 0 || regressed:
-		return errChecksFailed
-	}
-	return nil
-}
-
-// output is the report of a run: a file with its journal (resumable), or
-// stdout.
-type output struct {
-	*runner.Output
-	report *report.Writer
-	path   string
-}
-
-func openOutput(c *cli.Context) (*output, error) {
-	path := c.String("output")
-	if path == "" || path == "-" {
-		if c.Bool("resume") {
-			return nil, usagef("--resume needs the report in a file: -o FILE")
-		}
-		w, _ := report.Create("-")
-		return &output{report: w, path: "-"}, nil
-	}
-	if !c.Bool("resume") {
-		if _, err := os.Stat(runner.JournalPath(path)); err == nil {
-			fmt.Fprintf(c.App.ErrWriter, "tracebatch: %s holds an unfinished run; starting it over (to finish it instead, add --resume)\n", path)
-		}
-	}
-	o, err := runner.CreateOutput(path, c.Bool("resume"))
-	if err != nil {
-		return nil, usageError{err}
-	}
-	if e := o.Earlier; e != nil {
-		msg := fmt.Sprintf("resuming %s: %d lines kept, %d to retry", path, e.Kept, e.Errors)
-		if e.Repaired {
-			msg += "; a partial last line was dropped"
-		}
-		fmt.Fprintf(c.App.ErrWriter, "tracebatch: %s\n", msg)
-	}
-	return &output{Output: o, report: o.Report, path: path}, nil
-}
-
-func (o *output) finish(kept, done bool) error {
-	if o.Output == nil {
-		return o.report.Close()
-	}
-	return o.Output.Finish(kept, done)
+	return ending(c, "run", out, runErr, s, s.Fail > 0 || regressed)
 }
 
 // resumeCommand is the command line that finishes this run. Secrets given

@@ -23,7 +23,7 @@ import (
 const (
 	// auditToken and openAIKey are dummies; neither may appear in any
 	// output.
-	auditToken = "pts_conformance0dummy0token"
+	auditToken = "pts_conformance_dummy"
 	openAIKey  = "sk-conformance0dummy0key"
 	// nItems is the number of items of each generated input.
 	nItems = 40
