@@ -71,6 +71,9 @@ func runAction(c *cli.Context) error {
 	if j < 1 {
 		return usagef("--concurrency must be at least 1")
 	}
+	if c.Int("audit-concurrency") < 1 {
+		return usagef("--audit-concurrency must be at least 1")
+	}
 	size := c.Int("audit-batch-size")
 	if size < 1 || size > audit.MaxBatch {
 		return usagef("--audit-batch-size must be between 1 and %d (Pangea's limit)", audit.MaxBatch)
@@ -314,6 +317,14 @@ func openSuites(paths []string, stdin io.Reader) ([]*prompts.Suite, error) {
 			closeSuites(suites)
 			return nil, usageError{err}
 		}
+		// Report lines, receipts and shards are keyed by suite name and
+		// item id: two suites of one name would mix them up.
+		for _, o := range suites {
+			if o.Name() == s.Name() {
+				closeSuites(append(suites, s))
+				return nil, usagef("%s and %s are both named %q: give one a name: in its YAML header, or rename the file", o.File(), s.File(), s.Name())
+			}
+		}
 		suites = append(suites, s)
 	}
 	return suites, nil
@@ -346,7 +357,7 @@ func dryRun(stdout io.Writer, suites []*prompts.Suite, models []string, suiteMod
 				break
 			}
 			if err != nil {
-				return &runner.InputError{Err: err}
+				return err // a Problems: nothing was sent
 			}
 			if !sel.Has(it) {
 				continue

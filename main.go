@@ -85,7 +85,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var input *runner.InputError
 	switch {
 	case errors.As(err, &input):
-		fmt.Fprintf(stderr, "%v\nthe run stopped there; the items before it were run and are in the report\n", input.Err)
+		fmt.Fprintf(stderr, "%v\nstopped at that line; the items before it are in the report\n", input.Err)
 	case errors.As(err, &problems):
 		fmt.Fprintf(stderr, "%v\n%d %s; nothing was sent\n", problems, len(problems), plural(len(problems), "problem", "problems"))
 	case err != nil && !errors.Is(err, errChecksFailed) && !errors.Is(err, errIncomplete) && !errors.Is(err, runner.ErrInterrupted):
@@ -142,6 +142,12 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Suggest:         true,
 		ExitErrHandler:  func(*cli.Context, error) {},
 		OnUsageError:    onUsageError,
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("unknown command %q: the commands are run, ask, backfill, validate, diff and merge (see --help)", c.Args().First())
+			}
+			return cli.ShowAppHelp(c)
+		},
 		Commands: []*cli.Command{
 			runCommand(),
 			askCommand(),

@@ -399,3 +399,28 @@ var testDir = func() string {
 	}
 	return d
 }()
+
+func TestUsageMistakes(t *testing.T) {
+	x := newTB(t)
+	if res := x.run("", "frobnicate"); res.code != exitUsage || !strings.Contains(res.stderr, `unknown command "frobnicate"`) {
+		t.Errorf("unknown command: exit %d, %s", res.code, res.stderr)
+	}
+	os.MkdirAll(filepath.Join(x.dir, "a"), 0o755)
+	os.MkdirAll(filepath.Join(x.dir, "b"), 0o755)
+	a := x.write("a/smoke.jsonl", `{"prompt":"one"}`+"\n")
+	b := x.write("b/smoke.jsonl", `{"prompt":"two"}`+"\n")
+	res := x.run("", "run", "-o", "r.jsonl", a, b)
+	if res.code != exitUsage || !strings.Contains(res.stderr, `both named "smoke"`) {
+		t.Errorf("two suites of one name: exit %d, %s", res.code, res.stderr)
+	}
+	if x.openai.ChatCount() != 0 {
+		t.Error("prompts were sent")
+	}
+	if res := x.run("", "run", "--audit-concurrency", "0", a); res.code != exitUsage {
+		t.Errorf("--audit-concurrency 0: exit %d", res.code)
+	}
+	res = x.run(`{"prompt":"ok"}`+"\n"+`{"promt":"x"}`+"\n", "run", "--dry-run", "-")
+	if res.code != exitUsage || !strings.Contains(res.stderr, "nothing was sent") {
+		t.Errorf("a bad line in a dry run: exit %d, %s", res.code, res.stderr)
+	}
+}

@@ -109,7 +109,12 @@ func NewClient(cfg Config) (*Client, error) {
 		t.ResponseHeaderTimeout = cfg.Timeout
 		rt = t
 	}
-	return &Client{cfg: cfg, base: base, http: &http.Client{Transport: rt}}, nil
+	return &Client{cfg: cfg, base: base, http: &http.Client{Transport: rt, CheckRedirect: endpoint.NoRedirects}}, nil
+}
+
+// redact removes the token from text a server or proxy sent back.
+func (c *Client) redact(s string) string {
+	return strings.ReplaceAll(s, c.cfg.Token, "[redacted]")
 }
 
 // URL is the service's base URL, for messages.
@@ -264,21 +269,24 @@ func (c *Client) exchange(ctx context.Context, method, path string, body []byte)
 	decodeErr := json.Unmarshal(data, &r)
 	if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusAccepted {
 		if decodeErr != nil || r.Status == "" {
-			return nil, 0, fmt.Errorf("%s %s: %d answer is not a Pangea response (%s): %w", method, path, resp.StatusCode, brief(data), errUnreadable)
+			return nil, 0, fmt.Errorf("%s %s: %d answer is not a Pangea response (%s): %w", method, path, resp.StatusCode, c.redact(brief(data)), errUnreadable)
 		}
 		if resp.StatusCode == http.StatusAccepted {
 			r.Status = "Accepted"
 		}
 		return &r, 0, nil
 	}
-	api := &APIError{HTTPStatus: resp.StatusCode, Status: r.Status, Summary: r.Summary, RequestID: r.RequestID}
+	api := &APIError{HTTPStatus: resp.StatusCode, Status: c.redact(r.Status), Summary: c.redact(r.Summary), RequestID: c.redact(r.RequestID)}
 	if decodeErr != nil {
-		api.Summary = brief(data)
+		api.Summary = c.redact(brief(data))
 	} else if resp.StatusCode == http.StatusBadRequest {
 		var v struct {
 			Errors []FieldError `json:"errors"`
 		}
 		if json.Unmarshal(r.Result, &v) == nil {
+			for i := range v.Errors {
+				v.Errors[i].Detail = c.redact(v.Errors[i].Detail)
+			}
 			api.Fields = v.Errors
 		}
 	}

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -322,5 +324,41 @@ func TestPlaintextRefusedForRemoteHosts(t *testing.T) {
 	c, err := NewClient(Config{Domain: "aws.us.pangea.cloud", Token: testToken})
 	if err != nil || c.URL() != "https://audit.aws.us.pangea.cloud/" {
 		t.Fatalf("domain: %v %v", c, err)
+	}
+}
+
+// TestRedirectsAreNotFollowed: a redirect could carry the token and the
+// events to a host or scheme the user did not choose.
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	var followed atomic.Int64
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { followed.Add(1) }))
+	defer target.Close()
+	redirect := httptest.NewServer(http.RedirectHandler(target.URL+"/v2/log", http.StatusPermanentRedirect))
+	defer redirect.Close()
+	c, err := NewClient(Config{Domain: redirect.URL, Token: testToken, Retries: 1, Backoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs := c.LogBulk(context.Background(), inputEvents(1, "redirect"))
+	if outs[0].Err == nil || !strings.Contains(outs[0].Err.Error(), "308") || followed.Load() != 0 {
+		t.Fatalf("got %v; the redirect's target saw %d requests", outs[0].Err, followed.Load())
+	}
+}
+
+// TestErrorsNeverRepeatTheToken: a proxy that echoes the request in its
+// error page must not put the token in the report.
+func TestErrorsNeverRepeatTheToken(t *testing.T) {
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadGateway)
+		fmt.Fprintf(w, "bad gateway; your request had Authorization: %s", r.Header.Get("Authorization"))
+	}))
+	defer echo.Close()
+	c, err := NewClient(Config{Domain: echo.URL, Token: testToken, Retries: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs := c.LogBulk(context.Background(), inputEvents(1, "echo"))
+	if outs[0].Err == nil || strings.Contains(outs[0].Err.Error(), testToken) || !strings.Contains(outs[0].Err.Error(), "[redacted]") {
+		t.Fatalf("error: %v", outs[0].Err)
 	}
 }

@@ -107,7 +107,7 @@ func New(cfg Config) (*Client, error) {
 	oa := openai.NewClient(
 		option.WithBaseURL(base),
 		option.WithAPIKey(cfg.APIKey),
-		option.WithHTTPClient(&http.Client{Transport: rt}),
+		option.WithHTTPClient(&http.Client{Transport: rt, CheckRedirect: endpoint.NoRedirects}),
 		option.WithMaxRetries(0),
 	)
 	return &Client{cfg: cfg, oa: oa, key: cfg.APIKey}, nil

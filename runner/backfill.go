@@ -3,8 +3,8 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"time"
 
@@ -129,65 +129,63 @@ func (b *Backfill) feed(ctx context.Context, out chan<- *batch, window chan stru
 		return nil
 	}
 	stopped := false
-	for _, s := range b.Suites {
-		for {
-			if !stopped {
-				select {
-				case <-b.stop:
-					stopped = true
-				default:
-				}
-			}
-			if stopped && b.Earlier == nil {
-				return flush()
-			}
-			it, err := s.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
+	reads := readSuites(ctx, b.Suites)
+	for {
+		r, more, err := next(ctx, reads, b.stop, &stopped, b.Earlier != nil)
+		if err != nil {
+			var ie *InputError
+			if errors.As(err, &ie) {
 				if ferr := flush(); ferr != nil {
 					return ferr
 				}
-				return &InputError{Err: err}
 			}
-			key := Key{Suite: it.Suite, ID: it.ID, Model: it.Model}
-			bi := bfItem{in: -1, out: -1}
-			if b.Earlier != nil {
-				if bi.raw, err = b.Earlier.next(key); err != nil {
-					return err
-				}
+			return err
+		}
+		if !more {
+			return flush()
+		}
+		it := r.item
+		key := Key{Suite: it.Suite, ID: it.ID, Model: it.Model}
+		bi := bfItem{in: -1, out: -1}
+		if b.Earlier != nil {
+			var errored bool
+			if bi.raw, errored, err = b.Earlier.next(key); err != nil {
+				return err
 			}
-			index++
-			if bi.raw == nil {
-				if stopped {
-					continue
-				}
-				evs, err := b.events(it)
-				if err != nil {
-					return &InputError{Err: fmt.Errorf("%s: %w", it.Pos, err)}
-				}
-				if len(cur.events)+len(evs) > b.BatchSize {
-					if err := flush(); err != nil {
-						return err
-					}
-				}
-				bi.in = len(cur.events)
-				if len(evs) > 1 {
-					bi.out = bi.in + 1
-				}
-				cur.events = append(cur.events, evs...)
-				bi.rec = b.record(it, index-1)
+			switch {
+			case stopped && bi.raw == nil:
+				// Stopped, and the earlier report has nothing further:
+				// what it had is all copied.
+				return flush()
+			case errored && !stopped:
+				bi.raw = nil // an item that ended in error is sent again
 			}
-			cur.items = append(cur.items, bi)
-			if len(cur.items) >= audit.MaxBatch {
+		}
+		index++
+		if bi.raw == nil {
+			evs, err := b.events(it)
+			if err != nil {
+				return &InputError{Err: fmt.Errorf("%s: %w", it.Pos, err)}
+			}
+			if len(cur.events)+len(evs) > b.BatchSize {
 				if err := flush(); err != nil {
 					return err
 				}
 			}
+			bi.in = len(cur.events)
+			if len(evs) > 1 {
+				bi.out = bi.in + 1
+			}
+			cur.events = append(cur.events, evs...)
+			bi.rec = b.record(it, index-1)
+		}
+		cur.items = append(cur.items, bi)
+		if len(cur.items) >= audit.MaxBatch {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
 	}
-	return flush()
 }
 
 // events builds an item's input event, and its output event when answers

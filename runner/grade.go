@@ -79,28 +79,45 @@ func verdict(text string) (bool, string, error) {
 	return *v.Pass, v.Reason, nil
 }
 
-// Similarity is the cosine of the embeddings of reference and answer; the
-// reference is embedded once per run.
-func (g *Grader) Similarity(ctx context.Context, reference, answer string) (float64, error) {
-	g.mu.Lock()
-	if g.refs == nil {
-		g.refs = map[string]*embedding{}
+// maxRefs bounds the reference embeddings kept: a suite whose items each
+// have their own reference must not grow memory with the suite.
+const maxRefs = 256
+
+// Similarity is the cosine of the embeddings of reference and answer. A
+// reference several items share is embedded once (when cacheRef is set and
+// fewer than maxRefs are kept).
+func (g *Grader) Similarity(ctx context.Context, reference, answer string, cacheRef bool) (float64, error) {
+	var refVec []float64
+	if cacheRef {
+		g.mu.Lock()
+		if g.refs == nil {
+			g.refs = map[string]*embedding{}
+		}
+		ref, ok := g.refs[reference]
+		if !ok && len(g.refs) < maxRefs {
+			ref = &embedding{}
+			g.refs[reference] = ref
+		}
+		g.mu.Unlock()
+		if ref != nil {
+			ref.once.Do(func() { ref.vec, ref.err = g.embed(ctx, reference) })
+			if ref.err != nil {
+				return 0, ref.err
+			}
+			refVec = ref.vec
+		}
 	}
-	ref, ok := g.refs[reference]
-	if !ok {
-		ref = &embedding{}
-		g.refs[reference] = ref
-	}
-	g.mu.Unlock()
-	ref.once.Do(func() { ref.vec, ref.err = g.embed(ctx, reference) })
-	if ref.err != nil {
-		return 0, ref.err
+	if refVec == nil {
+		var err error
+		if refVec, err = g.embed(ctx, reference); err != nil {
+			return 0, err
+		}
 	}
 	vec, err := g.embed(ctx, answer)
 	if err != nil {
 		return 0, err
 	}
-	return cosine(ref.vec, vec)
+	return cosine(refVec, vec)
 }
 
 func (g *Grader) embed(ctx context.Context, text string) ([]float64, error) {
@@ -158,7 +175,7 @@ func (g *Grader) grade(ctx context.Context, s checks.Spec, answer string) checks
 		}
 		r.Pass, r.Found = pass, reason
 	case "similar":
-		score, err := g.Similarity(ctx, s.Value.(string), answer)
+		score, err := g.Similarity(ctx, s.Value.(string), answer, true)
 		if err != nil {
 			r.Error = err.Error()
 			return r

@@ -125,6 +125,10 @@ func (j *Journal) Record(key Key, rec *report.Record) {
 	j.in <- journalWrite{line: line}
 }
 
+// Err is the journal's first write error: once it has failed, nothing
+// more should be sent, as its receipt could not be kept.
+func (j *Journal) Err() error { return j.firstErr() }
+
 // Close writes what is queued, syncs, and closes the file.
 func (j *Journal) Close() error {
 	close(j.in)
@@ -226,9 +230,9 @@ func eventSHA256(ev audit.Event) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// readJournal reads the journal at path, keeping for each key its last
-// receipt and last record; a partial last line (a crash mid-write) is
-// ignored. A missing journal is empty.
+// readJournal reads the journal at path, keeping for each key that keep
+// accepts its last receipt and last record; a partial last line (a crash
+// mid-write) is ignored. A missing journal is empty.
 func readJournal(path string, keep func(Key) bool) (map[Key]journalEntry, map[Key][]byte, error) {
 	receipts := map[Key]journalEntry{}
 	records := map[Key][]byte{}
@@ -249,9 +253,11 @@ func readJournal(path string, keep func(Key) bool) (map[Key]journalEntry, map[Ke
 				return nil, nil, fmt.Errorf("journal %s:%d is damaged (%v); remove it to resume without it, at the cost of auditing some prompts again", path, n, jerr)
 			}
 			switch {
+			case !keep(e.Key):
+				// The report has its line: nothing to reuse.
 			case e.Receipt != nil:
 				receipts[e.Key] = journalEntry{EventSHA256: e.EventSHA256, Receipt: e.Receipt}
-			case e.Record != nil && keep(e.Key):
+			case e.Record != nil:
 				records[e.Key] = bytes.Clone(e.Record)
 			}
 		}

@@ -45,22 +45,22 @@ func OpenPrefix(path string) (*Prefix, error) {
 // Close releases the report.
 func (p *Prefix) Close() error { return p.f.Close() }
 
-// next returns the earlier line for key when the report has one and it was
-// audited; nil when the report has ended or the line ended in error (the
-// item is sent again). A line for another item is an error: the input is
-// not the one the report was made from.
-func (p *Prefix) next(key Key) ([]byte, error) {
+// next returns the earlier line for key, and whether it ended in error (the
+// item is then sent again, unless the backfill was stopped: its line is kept
+// as it was); nil when the report has ended. A line for another item is an
+// error: the input is not the one the report was made from.
+func (p *Prefix) next(key Key) (line []byte, errored bool, err error) {
 	if p.end {
-		return nil, nil
+		return nil, false, nil
 	}
-	line, err := p.r.ReadBytes('\n')
+	line, err = p.r.ReadBytes('\n')
 	if errors.Is(err, io.EOF) {
 		p.end = true
 		p.Repaired = len(line) > 0
-		return nil, nil
+		return nil, false, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("--resume: %w", err)
+		return nil, false, fmt.Errorf("--resume: %w", err)
 	}
 	p.n++
 	var rec struct {
@@ -68,16 +68,16 @@ func (p *Prefix) next(key Key) ([]byte, error) {
 		Repeat                   int
 	}
 	if err := json.Unmarshal(line, &rec); err != nil {
-		return nil, fmt.Errorf("--resume: %s:%d is not a report line (%v); cannot tell what was done", p.path, p.n, err)
+		return nil, false, fmt.Errorf("--resume: %s:%d is not a report line (%v); cannot tell what was done", p.path, p.n, err)
 	}
 	got := Key{Suite: rec.Suite, ID: rec.ID, Model: rec.Model, Repeat: rec.Repeat}
 	if got != key {
-		return nil, fmt.Errorf("--resume: %s:%d is for %s but the input's item there is %s; resume with the same input and flags", p.path, p.n, got, key)
+		return nil, false, fmt.Errorf("--resume: %s:%d is for %s but the input's item there is %s; resume with the same input and flags", p.path, p.n, got, key)
 	}
 	if rec.Status == report.Error {
 		p.Retried++
-		return nil, nil
+	} else {
+		p.Kept++
 	}
-	p.Kept++
-	return bytes.TrimSuffix(line, []byte("\n")), nil
+	return bytes.TrimSuffix(line, []byte("\n")), rec.Status == report.Error, nil
 }

@@ -23,7 +23,7 @@ func (w *Work) same(ctx context.Context, key Key, r *report.Record) {
 	g := &report.Regression{}
 	switch w.SameCheck {
 	case "similar":
-		score, err := w.Grader.Similarity(ctx, old, r.Answer)
+		score, err := w.Grader.Similarity(ctx, old, r.Answer, false)
 		if err != nil {
 			g.Reason = "baseline check: " + err.Error()
 			break

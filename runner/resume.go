@@ -128,10 +128,10 @@ func (e *Earlier) finished(k Key, it prompts.Item, failed bool) ([]byte, error) 
 	}
 	if raw, ok := e.records[k]; ok {
 		var rec struct {
-			Prompt        string
-			ContextSHA256 string `json:"context_sha256"`
+			Prompt, Status string
+			ContextSHA256  string `json:"context_sha256"`
 		}
-		if json.Unmarshal(raw, &rec) == nil && asked(rec.Prompt, rec.ContextSHA256) == a {
+		if json.Unmarshal(raw, &rec) == nil && rec.Status != report.Error && asked(rec.Prompt, rec.ContextSHA256) == a {
 			return raw, nil
 		}
 	}

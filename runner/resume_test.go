@@ -263,7 +263,7 @@ func TestJournalHoldsReceiptsBeforeTheModelIsAsked(t *testing.T) {
 	w := r.work(t, suiteOf(20, plainItem), 4, func(w *Work) {
 		w.Report, w.Journal = out.Report, out.Journal
 		w.Model = checkJournal{w.Model, func(req llm.Request) {
-			receipts, _, err := readJournal(JournalPath(path), func(Key) bool { return false })
+			receipts, _, err := readJournal(JournalPath(path), func(Key) bool { return true })
 			if err != nil {
 				t.Error(err)
 				return

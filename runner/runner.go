@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"time"
 
@@ -183,60 +182,56 @@ func (w *Work) feed(ctx context.Context, jobs chan<- *job, window chan struct{})
 	repeats := max(w.Repeat, 1)
 	index, pos := 0, 0
 	stopped := false
-	for _, s := range w.Suites {
-		for {
-			it, err := s.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return &InputError{Err: err}
-			}
-			for _, m := range ModelsOf(it, s, w.Models, w.SuiteModels) {
-				for rep := 1; rep <= repeats; rep++ {
-					j := &job{index: index, item: it, key: Key{Suite: it.Suite, ID: it.ID, Model: m}}
-					index++
-					if repeats > 1 {
-						j.key.Repeat = rep
-					}
-					if w.Select != nil && !w.Select(it) {
-						continue
-					}
-					if !stopped {
-						select {
-						case <-w.stop:
-							stopped = true
-						default:
-						}
-					}
-					if stopped && w.Earlier == nil {
-						return nil
-					}
-					if w.Earlier != nil {
-						if j.raw, err = w.Earlier.finished(j.key, it, stopped); err != nil {
-							return err
-						}
-					}
-					if stopped && j.raw == nil {
-						continue
-					}
+	reads := readSuites(ctx, w.Suites)
+	for {
+		r, more, err := next(ctx, reads, w.stop, &stopped, w.Earlier != nil)
+		if err != nil || !more {
+			return err
+		}
+		it := r.item
+		for _, m := range ModelsOf(it, r.suite, w.Models, w.SuiteModels) {
+			for rep := 1; rep <= repeats; rep++ {
+				j := &job{index: index, item: it, key: Key{Suite: it.Suite, ID: it.ID, Model: m}}
+				index++
+				if repeats > 1 {
+					j.key.Repeat = rep
+				}
+				if w.Select != nil && !w.Select(it) {
+					continue
+				}
+				if !stopped {
 					select {
-					case window <- struct{}{}:
-					case <-ctx.Done():
-						return ctx.Err()
+					case <-w.stop:
+						stopped = true
+					default:
 					}
-					j.pos = pos
-					select {
-					case jobs <- j:
-						pos++
-					case <-ctx.Done():
-						return ctx.Err()
+				}
+				if stopped && w.Earlier == nil {
+					return nil
+				}
+				if w.Earlier != nil {
+					if j.raw, err = w.Earlier.finished(j.key, it, stopped); err != nil {
+						return err
 					}
+				}
+				if stopped && j.raw == nil {
+					continue
+				}
+				select {
+				case window <- struct{}{}:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				j.pos = pos
+				select {
+				case jobs <- j:
+					pos++
+				case <-ctx.Done():
+					return ctx.Err()
 				}
 			}
 		}
 	}
-	return nil
 }
 
 // write puts finished jobs in input order and writes each as soon as all
@@ -247,9 +242,13 @@ func (w *Work) write(ctx context.Context, done <-chan *job, window <-chan struct
 	next := 0
 	for j := range done {
 		held[j.pos] = j
-		if j.pos != next && j.raw == nil && w.Journal != nil && ctx.Err() == nil {
-			// It must wait for the lines before it: keep it in the journal
-			// meanwhile, so a crash does not lose an answer paid for.
+		// A finished line that must wait for the lines before it is kept
+		// in the journal meanwhile, so a crash does not lose an answer paid
+		// for; so is every line of a resumed run, whose new report is not
+		// in place until the run ends. A line that ended in error is not:
+		// a resume runs its item again.
+		if w.Journal != nil && j.raw == nil && j.rec.Status != report.Error && ctx.Err() == nil &&
+			(j.pos != next || w.Earlier != nil) {
 			w.Journal.Record(j.key, j.rec)
 		}
 		wrote := false
@@ -280,16 +279,11 @@ func (w *Work) write(ctx context.Context, done <-chan *job, window <-chan struct
 			}
 			<-window
 		}
-		// Flush when caught up: lines are on disk as soon as nothing more
-		// is ready, and a busy run makes one write for many lines.
-		if wrote && len(done) == 0 {
+		if wrote {
 			if err := w.Report.Flush(); err != nil {
 				return err
 			}
 		}
-	}
-	if err := w.Report.Flush(); err != nil {
-		return err
 	}
 	if ctx.Err() != nil || len(held) == 0 {
 		return nil
@@ -371,6 +365,11 @@ func (w *Work) audit(ctx context.Context, key Key, ev audit.Event, r *report.Rec
 		if rc := w.Earlier.receipt(key, sum); rc != nil {
 			r.Audit.Input = rc
 			return nil
+		}
+	}
+	if w.Journal != nil {
+		if err := w.Journal.Err(); err != nil {
+			return fmt.Errorf("the journal cannot be written, so the event was not sent (free the disk and resume): %w", err)
 		}
 	}
 	receipt, err := w.Audit.Record(ctx, ev)

@@ -5,6 +5,7 @@ package endpoint
 import (
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 )
@@ -34,4 +35,12 @@ func Loopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// NoRedirects is an http.Client CheckRedirect that follows none: neither
+// API redirects, and following one could carry the token and the prompts
+// to a scheme or host the user did not choose. The 3xx answer is returned
+// as it is, and the caller reports it.
+func NoRedirects(req *http.Request, via []*http.Request) error {
+	return http.ErrUseLastResponse
 }

@@ -1,7 +1,10 @@
 package endpoint
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -33,5 +36,27 @@ func TestParse(t *testing.T) {
 		if err != nil && strings.Contains(err.Error(), "secret") {
 			t.Errorf("%s: error repeats the credentials: %v", c.raw, err)
 		}
+	}
+}
+
+func TestNoRedirectsHandsBackTheAnswer(t *testing.T) {
+	var hits atomic.Int64
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		t.Errorf("a redirect was followed, with Authorization %q", r.Header.Get("Authorization"))
+	}))
+	defer target.Close()
+	redirect := httptest.NewServer(http.RedirectHandler(target.URL, http.StatusPermanentRedirect))
+	defer redirect.Close()
+	c := &http.Client{CheckRedirect: NoRedirects}
+	req, _ := http.NewRequest(http.MethodPost, redirect.URL, strings.NewReader("secret prompt"))
+	req.Header.Set("Authorization", "Bearer pts_secret")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusPermanentRedirect || hits.Load() != 0 {
+		t.Fatalf("status %d, %d requests to the redirect's target", resp.StatusCode, hits.Load())
 	}
 }
