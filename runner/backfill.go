@@ -129,9 +129,9 @@ func (b *Backfill) feed(ctx context.Context, out chan<- *batch, window chan stru
 		return nil
 	}
 	stopped := false
-	reads := readSuites(ctx, b.Suites)
+	src := newSource(ctx, b.Suites)
 	for {
-		r, more, err := next(ctx, reads, b.stop, &stopped, b.Earlier != nil)
+		r, more, err := src.next(ctx, b.stop, &stopped, b.Earlier != nil)
 		if err != nil {
 			var ie *InputError
 			if errors.As(err, &ie) {

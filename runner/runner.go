@@ -182,9 +182,9 @@ func (w *Work) feed(ctx context.Context, jobs chan<- *job, window chan struct{})
 	repeats := max(w.Repeat, 1)
 	index, pos := 0, 0
 	stopped := false
-	reads := readSuites(ctx, w.Suites)
+	src := newSource(ctx, w.Suites)
 	for {
-		r, more, err := next(ctx, reads, w.stop, &stopped, w.Earlier != nil)
+		r, more, err := src.next(ctx, w.stop, &stopped, w.Earlier != nil)
 		if err != nil || !more {
 			return err
 		}
