@@ -99,7 +99,9 @@ func (b *Backfill) Summary() report.Summary { return b.summary }
 func (b *Backfill) Run(ctx context.Context) error {
 	b.init()
 	return stages[*batch]{
-		feed: b.feed, work: b.send, write: b.write,
+		feed: b.feed, work: b.send,
+		seq:  func(bt *batch) int { return bt.seq },
+		emit: b.emit, flush: b.Report.Flush,
 		workers: b.Concurrency, window: 2 * b.Concurrency,
 		stop: b.stop,
 	}.run(ctx)
@@ -257,42 +259,22 @@ func (b *Backfill) send(ctx context.Context, bt *batch) {
 	bt.events, bt.outs = nil, nil
 }
 
-// write puts the batches in input order and writes their lines.
-func (b *Backfill) write(ctx context.Context, done <-chan *batch, window <-chan struct{}) error {
-	held := map[int]*batch{}
-	next := 0
-	for bt := range done {
-		held[bt.seq] = bt
-		for {
-			h, ok := held[next]
-			if !ok {
-				break
-			}
-			delete(held, next)
-			next++
-			for _, bi := range h.items {
-				var err error
-				if bi.raw != nil {
-					err = b.Report.Raw(bi.raw)
-				} else {
-					err = b.Report.Buffer(bi.rec)
-				}
-				if err != nil {
-					return err
-				}
-				b.summary.Add(bi.rec)
-				if b.Progress != nil {
-					b.Progress(bi.rec)
-				}
-			}
-			if err := b.Report.Flush(); err != nil {
-				return err
-			}
-			<-window
+// emit writes the lines of one batch, in input order.
+func (b *Backfill) emit(bt *batch) error {
+	for _, bi := range bt.items {
+		var err error
+		if bi.raw != nil {
+			err = b.Report.Raw(bi.raw)
+		} else {
+			err = b.Report.Buffer(bi.rec)
+		}
+		if err != nil {
+			return err
+		}
+		b.summary.Add(bi.rec)
+		if b.Progress != nil {
+			b.Progress(bi.rec)
 		}
 	}
-	if ctx.Err() != nil || len(held) == 0 {
-		return nil
-	}
-	return fmt.Errorf("runner: %d finished batches were never written", len(held))
+	return nil
 }

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -14,9 +15,17 @@ type stages[J any] struct {
 	feed func(ctx context.Context, jobs chan<- J, window chan struct{}) error
 	// work does one job.
 	work func(ctx context.Context, job J)
-	// write puts finished jobs back in input order, writes them, and frees
-	// their places in window.
-	write func(ctx context.Context, done <-chan J, window <-chan struct{}) error
+	// seq is a job's place in the order feed handed it out (0, 1, 2, …).
+	seq func(J) int
+	// arrived, when set, is told of each finished job as it arrives, and
+	// whether it has to wait for an earlier one.
+	arrived func(ctx context.Context, job J, waiting bool)
+	// emit writes one finished job; jobs are emitted in seq order, each as
+	// soon as all before it are.
+	emit func(J) error
+	// flush ends a run of emits: what became writable together is flushed
+	// together.
+	flush func() error
 	// workers is the most jobs worked on at once; window the most handed
 	// out and not yet written.
 	workers, window int
@@ -78,4 +87,41 @@ func (s stages[J]) run(ctx context.Context) error {
 	default:
 		return nil
 	}
+}
+
+// write puts finished jobs back in order, emits each as soon as all before
+// it are emitted, and frees their places in window, so that a slow job
+// holds back at most the window's worth of finished ones in memory.
+func (s stages[J]) write(ctx context.Context, done <-chan J, window <-chan struct{}) error {
+	held := map[int]J{}
+	next := 0
+	for j := range done {
+		held[s.seq(j)] = j
+		if s.arrived != nil {
+			s.arrived(ctx, j, s.seq(j) != next)
+		}
+		emitted := false
+		for {
+			h, ok := held[next]
+			if !ok {
+				break
+			}
+			delete(held, next)
+			next++
+			if err := s.emit(h); err != nil {
+				return err
+			}
+			emitted = true
+			<-window
+		}
+		if emitted {
+			if err := s.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if ctx.Err() != nil || len(held) == 0 {
+		return nil
+	}
+	return fmt.Errorf("runner: %d finished jobs were never written", len(held))
 }

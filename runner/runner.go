@@ -166,7 +166,9 @@ func (w *Work) Run(ctx context.Context) error {
 		w.differ = report.NewDiffer(w.Baseline)
 	}
 	return stages[*job]{
-		feed: w.feed, work: w.do, write: w.write,
+		feed: w.feed, work: w.do,
+		seq:     func(j *job) int { return j.pos },
+		arrived: w.journalWaiting, emit: w.emit, flush: w.Report.Flush,
 		workers: w.Concurrency,
 		// A slow item holds back at most this many finished ones in memory.
 		window: 4*w.Concurrency + 16,
@@ -234,61 +236,37 @@ func (w *Work) feed(ctx context.Context, jobs chan<- *job, window chan struct{})
 	}
 }
 
-// write puts finished jobs in input order and writes each as soon as all
-// before it are written; records that become writable together are flushed
-// together. A record that has to wait is journaled while it waits.
-func (w *Work) write(ctx context.Context, done <-chan *job, window <-chan struct{}) error {
-	held := map[int]*job{}
-	next := 0
-	for j := range done {
-		held[j.pos] = j
-		// A finished line that must wait for the lines before it is kept
-		// in the journal meanwhile, so a crash does not lose an answer paid
-		// for; so is every line of a resumed run, whose new report is not
-		// in place until the run ends. A line that ended in error is not:
-		// a resume runs its item again.
-		if w.Journal != nil && j.raw == nil && j.rec.Status != report.Error && ctx.Err() == nil &&
-			(j.pos != next || w.Earlier != nil) {
-			w.Journal.Record(j.key, j.rec)
-		}
-		wrote := false
-		for {
-			h, ok := held[next]
-			if !ok {
-				break
-			}
-			delete(held, next)
-			next++
-			var err error
-			if h.raw != nil {
-				if w.differ != nil {
-					w.differ.Add(h.rec) // the kept line keeps its own field
-				}
-				err = w.Report.Raw(h.raw)
-			} else {
-				w.regression(h.rec)
-				err = w.Report.Buffer(h.rec)
-			}
-			if err != nil {
-				return err
-			}
-			wrote = true
-			w.summary.Add(h.rec)
-			if w.Progress != nil {
-				w.Progress(h.rec)
-			}
-			<-window
-		}
-		if wrote {
-			if err := w.Report.Flush(); err != nil {
-				return err
-			}
-		}
+// journalWaiting keeps in the journal a finished line that must wait for
+// the lines before it, so a crash does not lose an answer paid for; and
+// every line of a resumed run, whose new report is not in place until the
+// run ends. A line that ended in error is not kept: a resume runs its item
+// again.
+func (w *Work) journalWaiting(ctx context.Context, j *job, waiting bool) {
+	if w.Journal != nil && j.raw == nil && j.rec.Status != report.Error && ctx.Err() == nil && (waiting || w.Earlier != nil) {
+		w.Journal.Record(j.key, j.rec)
 	}
-	if ctx.Err() != nil || len(held) == 0 {
-		return nil
+}
+
+// emit writes one line of the report, in input order.
+func (w *Work) emit(j *job) error {
+	var err error
+	if j.raw != nil {
+		if w.differ != nil {
+			w.differ.Add(j.rec) // the kept line keeps its own field
+		}
+		err = w.Report.Raw(j.raw)
+	} else {
+		w.regression(j.rec)
+		err = w.Report.Buffer(j.rec)
 	}
-	return fmt.Errorf("runner: %d finished items were never written", len(held))
+	if err != nil {
+		return err
+	}
+	w.summary.Add(j.rec)
+	if w.Progress != nil {
+		w.Progress(j.rec)
+	}
+	return nil
 }
 
 // do runs one job: audit, then ask, then judge. It always leaves a record.
