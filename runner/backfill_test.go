@@ -128,34 +128,41 @@ func TestBackfillIsolatesARejectedItem(t *testing.T) {
 	}
 }
 
+// backfillFile backfills suite into the report at path through an Output,
+// as the CLI does, in batches of size, calling Stop once stopAt lines are
+// written (0: never), and returns Run's error.
+func backfillFile(t *testing.T, p *fakeapi.Pangea, suite, path string, size int, resume bool, stopAt int) error {
+	t.Helper()
+	out, err := CreateBackfillOutput(path, resume)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	b := newBackfill(t, p, suite, &buf, func(b *Backfill) {
+		b.Report, b.Earlier, b.BatchSize = out.Report, out.Prefix, size
+	})
+	var once sync.Once
+	written := 0
+	b.Progress = func(*report.Record) {
+		written++
+		if stopAt > 0 && written >= stopAt {
+			once.Do(b.Stop)
+		}
+	}
+	err = b.Run(context.Background())
+	if ferr := out.Finish(err == nil || err == ErrInterrupted, err == nil && b.Summary().Error == 0); ferr != nil {
+		t.Fatal(ferr)
+	}
+	return err
+}
+
 func TestBackfillResumeKeepsWhatWasDone(t *testing.T) {
 	p := fakeapi.StartPangea(t, token)
 	p.SetLatency(2*time.Millisecond, 0)
 	path := filepath.Join(t.TempDir(), "backfill.jsonl")
 	const n = 3000
 	suite := suiteOf(n, historyItem)
-	run := func(resume bool, stopAt int) error {
-		out, err := CreateBackfillOutput(path, resume)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var buf bytes.Buffer
-		b := newBackfill(t, p, suite, &buf, func(b *Backfill) {
-			b.Report, b.Earlier, b.BatchSize = out.Report, out.Prefix, 100
-		})
-		var once sync.Once
-		var written atomic.Int64
-		b.Progress = func(*report.Record) {
-			if stopAt > 0 && written.Add(1) == int64(stopAt) {
-				once.Do(b.Stop)
-			}
-		}
-		err = b.Run(context.Background())
-		if ferr := out.Finish(err == nil || err == ErrInterrupted, err == nil && b.Summary().Error == 0); ferr != nil {
-			t.Fatal(ferr)
-		}
-		return err
-	}
+	run := func(resume bool, stopAt int) error { return backfillFile(t, p, suite, path, 100, resume, stopAt) }
 	if err := run(false, 500); err != ErrInterrupted {
 		t.Fatalf("first run: %v", err)
 	}

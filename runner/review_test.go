@@ -1,12 +1,10 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -57,29 +55,7 @@ func TestInterruptedBackfillResumeKeepsItsErrors(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "backfill.jsonl")
 	const n = 600
 	suite := suiteOf(n, historyItem)
-	run := func(resume bool, stopAt int) error {
-		out, err := CreateBackfillOutput(path, resume)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var buf bytes.Buffer
-		b := newBackfill(t, p, suite, &buf, func(b *Backfill) {
-			b.Report, b.Earlier, b.BatchSize = out.Report, out.Prefix, 50
-		})
-		var once sync.Once
-		written := 0
-		b.Progress = func(*report.Record) {
-			written++
-			if stopAt > 0 && written >= stopAt {
-				once.Do(b.Stop)
-			}
-		}
-		err = b.Run(context.Background())
-		if ferr := out.Finish(err == nil || err == ErrInterrupted, err == nil && b.Summary().Error == 0); ferr != nil {
-			t.Fatal(ferr)
-		}
-		return err
-	}
+	run := func(resume bool, stopAt int) error { return backfillFile(t, p, suite, path, 50, resume, stopAt) }
 	// An outage: every item from 100 on fails.
 	p.SetRejector(func(ev map[string]any) (string, bool) {
 		in, _ := ev["event_input"].(string)
