@@ -51,20 +51,19 @@ func (e Event) wire() any {
 	}{Event: e}
 }
 
-// Fields returns the event's non-empty fields by name, as they are sent.
-func (e Event) Fields() map[string]string {
-	m := make(map[string]string, 6)
-	for k, v := range map[string]string{
-		"event_type": e.EventType, "event_tools": e.EventTools, "event_input": e.EventInput,
-		"event_output": e.EventOutput, "message": e.Message, "action": e.Action,
-		"source": e.Source, "target": e.Target, "status": e.Status,
-		"actor": e.Actor, "timestamp": e.Timestamp,
+// Fields calls yield with each non-empty field of the event, by name, as
+// it is sent; it allocates nothing (the preflight calls it for every item).
+func (e Event) Fields(yield func(name, value string) bool) {
+	for _, f := range [...]struct{ name, value string }{
+		{"event_type", e.EventType}, {"event_tools", e.EventTools}, {"event_input", e.EventInput},
+		{"event_output", e.EventOutput}, {"message", e.Message}, {"action", e.Action},
+		{"source", e.Source}, {"target", e.Target}, {"status", e.Status},
+		{"actor", e.Actor}, {"timestamp", e.Timestamp},
 	} {
-		if v != "" {
-			m[k] = v
+		if f.value != "" && !yield(f.name, f.value) {
+			return
 		}
 	}
-	return m
 }
 
 // Event types, as Pangea's tracing examples name them.

@@ -115,7 +115,7 @@ type FieldProblem struct {
 // value is longer than its field allows.
 func (s *ConfigSchema) Check(ev Event) []FieldProblem {
 	var out []FieldProblem
-	for name, v := range ev.Fields() {
+	for name, v := range ev.Fields {
 		f, ok := s.field(name)
 		switch {
 		case !ok:
@@ -135,7 +135,7 @@ func (s *ConfigSchema) Check(ev Event) []FieldProblem {
 func (f Format) FieldNames(outputs bool) []string {
 	var names []string
 	add := func(ev Event) {
-		for k := range ev.Fields() {
+		for k := range ev.Fields {
 			if !slices.Contains(names, k) {
 				names = append(names, k)
 			}
