@@ -163,3 +163,15 @@ func TestAskRecordsTheAnswerToo(t *testing.T) {
 		t.Fatalf("events: %+v", evs)
 	}
 }
+
+func TestAskPreflightCatchesAnOversizedContext(t *testing.T) {
+	x := newTB(t)
+	x.write("big.txt", strings.Repeat("c", 40000))
+	res := x.run("", "ask", "--context-file", "big.txt", "hello")
+	if res.code != exitUsage || !strings.Contains(res.stderr, "--audit-context sha256") || x.pangea.EventCount() != 0 || x.openai.ChatCount() != 0 {
+		t.Fatalf("exit %d, %d events, %d chats: %s", res.code, x.pangea.EventCount(), x.openai.ChatCount(), res.stderr)
+	}
+	if res := x.run("", "ask", "--audit-context", "sha256", "--context-file", "big.txt", "hello"); res.code != 0 {
+		t.Fatalf("sha256: exit %d: %s", res.code, res.stderr)
+	}
+}

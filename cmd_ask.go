@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"unicode/utf8"
@@ -77,8 +76,14 @@ func askAction(c *cli.Context) error {
 		return err
 	}
 
-	if err := preflightEvent(c, ac, input); err != nil {
+	pf, err := preflight(c, ac, format)
+	if err != nil {
 		return err
+	}
+	if pf != nil {
+		if ps := pf.Check(prompts.Item{Prompt: prompt, Context: context, Model: model, Pos: prompts.Position{File: "the prompt"}}); len(ps) > 0 {
+			return ps
+		}
 	}
 
 	// Audit first: the model sees nothing that was not accepted.
@@ -112,32 +117,4 @@ func askAction(c *cli.Context) error {
 func recordOne(c *cli.Context, ac *audit.Client, ev audit.Event) (audit.Receipt, error) {
 	o := ac.LogBulk(c.Context, []audit.Event{ev})[0]
 	return o.Receipt, o.Err
-}
-
-// preflightEvent checks the config's schema against the one event ask sends
-// first (and the shape of the answer's event, when it is recorded).
-func preflightEvent(c *cli.Context, ac *audit.Client, ev audit.Event) error {
-	if !c.Bool("audit-preflight") {
-		return nil
-	}
-	schema, err := ac.Schema(c.Context)
-	switch {
-	case errors.Is(err, audit.ErrSchemaUnreadable):
-		fmt.Fprintf(c.App.ErrWriter, "tracebatch: note: %v; going on without the preflight check\n", err)
-		return nil
-	case err != nil:
-		return usageError{fmt.Errorf("audit preflight: %w", err)}
-	}
-	format, _ := eventFormat(c)
-	if err := schema.Fit(format.FieldNames(c.Bool("audit-responses"))); err != nil {
-		return usageError{fmt.Errorf("audit preflight: %w", err)}
-	}
-	if ps := schema.Check(ev); len(ps) > 0 {
-		msg := ps[0].Msg
-		if format.Context == audit.FullContext {
-			msg += "; record the context by its hash instead with --audit-context sha256"
-		}
-		return usageError{fmt.Errorf("audit preflight: %s", msg)}
-	}
-	return nil
 }
