@@ -106,7 +106,7 @@ func (c *Client) send(ctx context.Context, path string, events []Event, idx []in
 		return
 	}
 	async := path == "v2/log_async"
-	res, err := c.callFollow(ctx, http.MethodPost, path, body, !async)
+	res, _, err := c.call(ctx, http.MethodPost, path, body, !async)
 	var api *APIError
 	if errors.As(err, &api) && api.HTTPStatus == http.StatusBadRequest && !api.Fatal() {
 		bad := map[int][]FieldError{}
@@ -197,12 +197,6 @@ func (c *Client) bulkBody(events []Event, idx []int) ([]byte, error) {
 		return nil, fmt.Errorf("encoding events: %w", err)
 	}
 	return body, nil
-}
-
-// callFollow is call, optionally without following a 202 (log_async).
-func (c *Client) callFollow(ctx context.Context, method, path string, body []byte, follow bool) (*response, error) {
-	res, _, err := c.call(ctx, method, path, body, follow)
-	return res, err
 }
 
 // eventIndex reads N from a JSON pointer /events/N/….
