@@ -106,7 +106,7 @@ func (c *Client) send(ctx context.Context, path string, events []Event, idx []in
 		return
 	}
 	async := path == "v2/log_async"
-	res, _, err := c.call(ctx, http.MethodPost, path, body, !async)
+	res, err := c.call(ctx, http.MethodPost, path, body, !async)
 	var api *APIError
 	if errors.As(err, &api) && api.HTTPStatus == http.StatusBadRequest && !api.Fatal() {
 		bad := map[int][]FieldError{}

@@ -201,40 +201,34 @@ func retryable(status int) bool {
 var errUnreadable = errors.New("unreadable answer")
 
 // call sends one request and, if follow is set, follows a 202 to its end.
-// It retries 429, 5xx,
-// network errors and unreadable answers (with backoff, honouring
-// Retry-After) up to Config.Retries times; every other failure is returned
-// as is. attempts counts the requests sent.
-func (c *Client) call(ctx context.Context, method, path string, body []byte, follow bool) (res *response, attempts int, err error) {
+// It retries 429, 5xx, network errors and unreadable answers (with
+// backoff, honouring Retry-After) up to Config.Retries times; every other
+// failure is returned as is.
+func (c *Client) call(ctx context.Context, method, path string, body []byte, follow bool) (*response, error) {
 	policy := retry.Policy{Retries: c.cfg.Retries, Base: c.cfg.Backoff, Max: c.cfg.MaxBackoff}
-	for {
-		attempts++
-		var wait time.Duration
-		res, wait, err = c.exchange(ctx, method, path, body)
-		if err == nil {
-			break
-		}
-		if ctx.Err() != nil {
-			return nil, attempts, ctx.Err()
-		}
+	for attempt := 1; ; attempt++ {
+		res, wait, err := c.exchange(ctx, method, path, body)
 		var api *APIError
-		if errors.As(err, &api) && !retryable(api.HTTPStatus) {
-			return nil, attempts, err
-		}
-		if attempts > policy.Retries {
-			if attempts > 1 {
-				err = fmt.Errorf("%w (gave up after %d attempts)", err, attempts)
+		switch {
+		case err == nil:
+			if res.Status == "Accepted" && follow {
+				return c.poll(ctx, res.RequestID)
 			}
-			return nil, attempts, err
+			return res, nil
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case errors.As(err, &api) && !retryable(api.HTTPStatus):
+			return nil, err
+		case attempt > policy.Retries:
+			if attempt > 1 {
+				err = fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
+			}
+			return nil, err
 		}
-		if err := retry.Sleep(ctx, policy.Delay(attempts, wait)); err != nil {
-			return nil, attempts, err
+		if err := retry.Sleep(ctx, policy.Delay(attempt, wait)); err != nil {
+			return nil, err
 		}
 	}
-	if res.Status == "Accepted" && follow {
-		res, err = c.poll(ctx, res.RequestID)
-	}
-	return res, attempts, err
 }
 
 // exchange performs one HTTP request. On failure it also returns how long

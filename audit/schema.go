@@ -39,7 +39,7 @@ func (c *Client) Schema(ctx context.Context) (*ConfigSchema, error) {
 	if c.cfg.ConfigID != "" {
 		body, _ = json.Marshal(map[string]string{"config_id": c.cfg.ConfigID}) // strings always encode
 	}
-	res, _, err := c.call(ctx, http.MethodPost, "v1/schema", body, true)
+	res, err := c.call(ctx, http.MethodPost, "v1/schema", body, true)
 	var api *APIError
 	if errors.As(err, &api) && (api.HTTPStatus == http.StatusForbidden || api.HTTPStatus == http.StatusNotFound) {
 		return nil, fmt.Errorf("%w: %v", ErrSchemaUnreadable, err)
